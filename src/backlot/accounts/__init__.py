@@ -1,0 +1,1 @@
+"""Corporations, plans, users and authentication (passwords, refresh tokens, Google)."""

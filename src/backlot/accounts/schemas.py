@@ -1,0 +1,133 @@
+"""API shapes of the accounts app."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+from backlot.accounts.models import PlanType, Role
+from backlot.core.params import IdField
+
+
+def _lower(value: str) -> str:
+    return value.lower()
+
+
+Email = Annotated[EmailStr, AfterValidator(_lower)]
+Password = Annotated[str, Field(min_length=8, max_length=256)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- auth ---------------------------------------------------------------------------
+
+
+class RegisterRequest(StrictModel):
+    email: Email
+    password: Password
+    display_name: Name | None = None
+    corporation_name: Name | None = Field(
+        None, description="Also create this corporation and make the new user its admin."
+    )
+
+
+class LoginRequest(StrictModel):
+    email: Email
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class RefreshRequest(StrictModel):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class GoogleLoginRequest(StrictModel):
+    id_token: Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
+# --- corporations -------------------------------------------------------------------
+
+
+class CorporationCreate(StrictModel):
+    name: Name
+    plan_type: PlanType = PlanType.free
+    plan_expired_at: AwareDatetime | None = Field(None, description="Required for a paid plan.")
+
+
+class CorporationUpdate(StrictModel):
+    name: Name | None = None
+    plan_type: PlanType | None = None
+    plan_expired_at: AwareDatetime | None = None
+
+
+class CorporationRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    plan_type: PlanType
+    plan_expired_at: datetime | None
+    effective_plan: PlanType = Field(description="`paid` only while the paid period runs.")
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+class UserRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    display_name: str
+    role: Role
+    corporation_id: int | None
+    point: int
+    is_superuser: bool
+    created_at: datetime
+
+
+class UserCreate(StrictModel):
+    email: Email
+    password: Password
+    role: Role = Role.guest
+    display_name: Name | None = None
+    corporation_id: IdField | None = Field(
+        None, description="Superusers only; admins always create users in their own."
+    )
+
+
+class UserUpdate(StrictModel):
+    email: Email | None = None
+    display_name: Name | None = None
+    role: Role | None = None
+    password: Password | None = None
+
+
+class MeUpdate(StrictModel):
+    display_name: Name | None = None
+    password: Password | None = None
+    current_password: Annotated[str, Field(max_length=256)] | None = Field(
+        None, description="Required to set a new password when the account has one."
+    )

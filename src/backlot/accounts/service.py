@@ -1,0 +1,310 @@
+"""Rules for corporations and users: who may see and change what, tenant by tenant.
+
+Every function takes the acting user; rows of another corporation answer 404, so ids do
+not reveal what exists elsewhere. Services flush, the unit of work commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backlot.accounts.models import Corporation, PlanType, RefreshToken, Role, User
+from backlot.accounts.schemas import (
+    CorporationCreate,
+    CorporationUpdate,
+    MeUpdate,
+    UserCreate,
+    UserUpdate,
+)
+from backlot.core.clock import Clock
+from backlot.core.errors import ProblemError, conflict, forbidden, not_found
+from backlot.core.paging import fetch_page
+from backlot.core.security import hash_password, verify_password
+
+# --- lookups and low-level writes ---------------------------------------------------
+
+
+async def find_user_by_email(session: AsyncSession, email: str) -> User | None:
+    return await session.scalar(select(User).where(func.lower(User.email) == email.lower()))
+
+
+async def find_user_by_google_sub(session: AsyncSession, subject: str) -> User | None:
+    return await session.scalar(select(User).where(User.google_sub == subject))
+
+
+async def add_corporation(
+    session: AsyncSession,
+    *,
+    name: str,
+    plan_type: PlanType = PlanType.free,
+    plan_expired_at: datetime | None = None,
+) -> Corporation:
+    _check_plan(plan_type, plan_expired_at)
+    corporation = Corporation(name=name, plan_type=plan_type, plan_expired_at=plan_expired_at)
+    session.add(corporation)
+    await session.flush()
+    return corporation
+
+
+async def add_user(
+    session: AsyncSession,
+    *,
+    email: str,
+    password_hash: str | None,
+    display_name: str | None,
+    role: Role,
+    corporation_id: int | None,
+    google_sub: str | None = None,
+    is_superuser: bool = False,
+) -> User:
+    if role == Role.admin and corporation_id is None and not is_superuser:
+        raise ProblemError(422, "admin_needs_corporation", "An admin must belong to a corporation.")
+    if await find_user_by_email(session, email) is not None:
+        raise _email_taken(email)
+    user = User(
+        email=email.lower(),
+        password_hash=password_hash,
+        display_name=display_name or email.split("@", 1)[0],
+        role=role,
+        corporation_id=corporation_id,
+        google_sub=google_sub,
+        is_superuser=is_superuser,
+    )
+    session.add(user)
+    try:
+        await session.flush()
+    except IntegrityError as exc:  # a concurrent request took the email first
+        raise _email_taken(email) from exc
+    return user
+
+
+async def revoke_all_refresh_tokens(session: AsyncSession, clock: Clock, user_id: int) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=clock.now())
+    )
+
+
+def _email_taken(email: str) -> ProblemError:
+    return conflict("email_taken", f"An account with {email} already exists.")
+
+
+def _check_plan(plan_type: str, plan_expired_at: datetime | None) -> None:
+    if plan_type == PlanType.paid and plan_expired_at is None:
+        raise ProblemError(
+            422, "plan_expiry_required", "A paid plan needs plan_expired_at (when it ends)."
+        )
+
+
+# --- corporations -------------------------------------------------------------------
+
+
+async def get_corporation(session: AsyncSession, actor: User, corporation_id: int) -> Corporation:
+    corporation = await session.get(Corporation, corporation_id)
+    if corporation is None or not (
+        actor.is_superuser or actor.corporation_id == corporation_id
+    ):
+        raise not_found("Corporation")
+    if not (actor.is_superuser or actor.is_corporation_admin):
+        raise forbidden("Only the corporation's admins may see it.")
+    return corporation
+
+
+async def list_corporations(
+    session: AsyncSession, actor: User, limit: int, offset: int
+) -> tuple[list[Corporation], int]:
+    stmt = select(Corporation).order_by(Corporation.id)
+    if not actor.is_superuser:
+        if not actor.is_corporation_admin:
+            raise forbidden("Only admins may list corporations.")
+        stmt = stmt.where(Corporation.id == actor.corporation_id)
+    return await fetch_page(session, stmt, limit, offset)
+
+
+async def create_corporation(
+    session: AsyncSession, actor: User, data: CorporationCreate
+) -> Corporation:
+    if not actor.is_superuser:
+        raise forbidden("Only the platform superuser creates corporations.")
+    return await add_corporation(
+        session, name=data.name, plan_type=data.plan_type, plan_expired_at=data.plan_expired_at
+    )
+
+
+async def update_corporation(
+    session: AsyncSession, actor: User, corporation_id: int, data: CorporationUpdate
+) -> Corporation:
+    corporation = await get_corporation(session, actor, corporation_id)
+    changes = data.model_dump(exclude_unset=True)
+    if {"plan_type", "plan_expired_at"} & changes.keys() and not actor.is_superuser:
+        raise forbidden("Only the platform superuser sets plans.", code="plan_change_forbidden")
+    if changes.get("name", "") is None or changes.get("plan_type", "") is None:
+        raise ProblemError(422, "null_not_allowed", "name and plan_type cannot be null.")
+    for field, value in changes.items():
+        setattr(corporation, field, value)
+    _check_plan(corporation.plan_type, corporation.plan_expired_at)
+    await session.flush()
+    return corporation
+
+
+async def delete_corporation(session: AsyncSession, actor: User, corporation_id: int) -> None:
+    corporation = await get_corporation(session, actor, corporation_id)
+    if not actor.is_superuser:
+        raise forbidden("Only the platform superuser deletes corporations.")
+    members = await session.scalar(
+        select(func.count()).select_from(User).where(User.corporation_id == corporation_id)
+    )
+    if members:
+        raise conflict(
+            "corporation_not_empty", f"The corporation still has {members} user(s).", users=members
+        )
+    await session.delete(corporation)
+    await session.flush()
+
+
+# --- users ----------------------------------------------------------------------------
+
+
+def _may_manage(actor: User, user: User) -> bool:
+    return actor.is_superuser or (
+        actor.is_corporation_admin and actor.corporation_id == user.corporation_id
+    )
+
+
+async def get_user(session: AsyncSession, actor: User, user_id: int) -> User:
+    user = await session.get(User, user_id)
+    if user is None:
+        raise not_found("User")
+    same_corporation = actor.corporation_id is not None and (
+        actor.corporation_id == user.corporation_id
+    )
+    if not (actor.is_superuser or same_corporation or actor.id == user.id):
+        raise not_found("User")
+    if not (_may_manage(actor, user) or actor.id == user.id):
+        raise forbidden("Guests may only read themselves.")
+    return user
+
+
+async def list_users(
+    session: AsyncSession, actor: User, corporation_id: int | None, limit: int, offset: int
+) -> tuple[list[User], int]:
+    stmt = select(User).order_by(User.id)
+    if actor.is_superuser:
+        if corporation_id is not None:
+            stmt = stmt.where(User.corporation_id == corporation_id)
+    elif actor.is_corporation_admin:
+        if corporation_id not in (None, actor.corporation_id):
+            raise not_found("Corporation")
+        stmt = stmt.where(User.corporation_id == actor.corporation_id)
+    else:
+        raise forbidden("Only admins may list users.")
+    return await fetch_page(session, stmt, limit, offset)
+
+
+async def create_user(session: AsyncSession, actor: User, data: UserCreate) -> User:
+    if actor.is_superuser:
+        corporation_id = data.corporation_id
+        if corporation_id is not None and await session.get(Corporation, corporation_id) is None:
+            raise not_found("Corporation")
+    elif actor.is_corporation_admin:
+        if data.corporation_id not in (None, actor.corporation_id):
+            raise not_found("Corporation")
+        corporation_id = actor.corporation_id
+    else:
+        raise forbidden("Only admins may create users.")
+    return await add_user(
+        session,
+        email=data.email,
+        password_hash=await hash_password(data.password),
+        display_name=data.display_name,
+        role=data.role,
+        corporation_id=corporation_id,
+    )
+
+
+async def update_user(
+    session: AsyncSession, clock: Clock, actor: User, user_id: int, data: UserUpdate
+) -> User:
+    user = await get_user(session, actor, user_id)
+    if not _may_manage(actor, user):
+        raise forbidden("Only admins may change users; use /v1/users/me for yourself.")
+    changes = data.model_dump(exclude_unset=True)
+    if any(value is None for value in changes.values()):
+        raise ProblemError(422, "null_not_allowed", "Fields cannot be set to null.")
+    if "role" in changes:
+        if changes["role"] == Role.admin and user.corporation_id is None:
+            raise ProblemError(
+                422, "admin_needs_corporation", "An admin must belong to a corporation."
+            )
+        if changes["role"] != Role.admin and user.role == Role.admin:
+            await _keep_one_admin(session, user)
+        user.role = changes["role"]
+    if "email" in changes and changes["email"] != user.email:
+        if await find_user_by_email(session, changes["email"]) is not None:
+            raise _email_taken(changes["email"])
+        user.email = changes["email"]
+    if "display_name" in changes:
+        user.display_name = changes["display_name"]
+    if "password" in changes:
+        user.password_hash = await hash_password(changes["password"])
+        await revoke_all_refresh_tokens(session, clock, user.id)
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise _email_taken(user.email) from exc
+    return user
+
+
+async def delete_user(session: AsyncSession, actor: User, user_id: int) -> None:
+    user = await get_user(session, actor, user_id)
+    if not _may_manage(actor, user):
+        raise forbidden("Only admins may delete users.")
+    if user.id == actor.id and actor.is_superuser:
+        raise conflict("cannot_delete_self", "A superuser cannot delete their own account.")
+    if user.role == Role.admin:
+        await _keep_one_admin(session, user)
+    await session.delete(user)
+    await session.flush()
+
+
+async def update_me(session: AsyncSession, clock: Clock, actor: User, data: MeUpdate) -> User:
+    changes = data.model_dump(exclude_unset=True)
+    if changes.get("display_name", "") is None or changes.get("password", "") is None:
+        raise ProblemError(422, "null_not_allowed", "Fields cannot be set to null.")
+    if "display_name" in changes:
+        actor.display_name = changes["display_name"]
+    if "password" in changes:
+        # A stolen access token alone must not be enough to take the account over.
+        if actor.password_hash is not None and not await verify_password(
+            data.current_password or "", actor.password_hash
+        ):
+            raise forbidden("current_password is wrong.", code="wrong_password")
+        actor.password_hash = await hash_password(changes["password"])
+        await revoke_all_refresh_tokens(session, clock, actor.id)
+    await session.flush()
+    return actor
+
+
+async def _keep_one_admin(session: AsyncSession, leaving: User) -> None:
+    """Refuse to remove a corporation's last admin (the corporation row serialises it)."""
+    if leaving.corporation_id is None:
+        return
+    await session.execute(
+        select(Corporation.id).where(Corporation.id == leaving.corporation_id).with_for_update()
+    )
+    others = await session.scalar(
+        select(func.count())
+        .select_from(User)
+        .where(
+            User.corporation_id == leaving.corporation_id,
+            User.role == Role.admin,
+            User.id != leaving.id,
+        )
+    )
+    if not others:
+        raise conflict("last_admin", "A corporation must keep at least one admin.")

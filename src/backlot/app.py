@@ -1,0 +1,108 @@
+"""The composition root: settings in, a wired ASGI app out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from backlot import __version__
+from backlot.accounts.router import auth_router, corporations_router, users_router
+from backlot.core.clock import Clock, SystemClock
+from backlot.core.db import build_engine, build_sessionmaker
+from backlot.core.errors import install_error_handlers
+from backlot.core.metrics import HttpMetrics, MetricsMiddleware
+from backlot.core.migrate import current_revisions, head_revisions
+from backlot.core.oidc import IdTokenVerifier
+from backlot.core.secrets import ConfigurationError, resolve_secret_key
+from backlot.core.security import TokenSigner
+from backlot.core.state import AppState
+from backlot.ops import router as ops_router
+from backlot.settings import Settings
+
+log = logging.getLogger("backlot")
+
+TAGS = [
+    {"name": "auth", "description": "Sign in with a password or Google; rotate and revoke tokens."},
+    {"name": "users", "description": "Users of a corporation, and yourself."},
+    {"name": "corporations", "description": "Tenants and their plans."},
+    {"name": "ops", "description": "Health, readiness and metrics."},
+]
+
+
+def _build_redis(settings: Settings):  # type: ignore[no-untyped-def]
+    if settings.redis_url is None:
+        return None
+    try:
+        from redis.asyncio import Redis
+    except ImportError as exc:  # pragma: no cover - redis is a dependency
+        raise ConfigurationError("BACKLOT_REDIS_URL is set but redis-py is missing") from exc
+    return Redis.from_url(settings.redis_url)
+
+
+async def build_state(settings: Settings, clock: Clock) -> AppState:
+    secret = resolve_secret_key(settings)
+    engine = build_engine(settings.database_url, pool_size=settings.db_pool_size)
+    missing = head_revisions() - await current_revisions(engine)
+    if missing:
+        await engine.dispose()
+        raise ConfigurationError(
+            f"The database schema is not at the latest revision (missing {sorted(missing)}); "
+            "run `backlot db upgrade` (`backlot serve` does it unless BACKLOT_AUTO_MIGRATE=false)."
+        )
+    id_tokens = None
+    if settings.google_client_id:
+        id_tokens = IdTokenVerifier(
+            settings.google_jwks_url, settings.google_issuers, settings.google_client_id
+        )
+    return AppState(
+        settings=settings,
+        clock=clock,
+        engine=engine,
+        sessionmaker=build_sessionmaker(engine),
+        signer=TokenSigner(secret, settings.jwt_issuer, clock),
+        id_tokens=id_tokens,
+        redis=_build_redis(settings),
+    )
+
+
+def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+    settings = settings or Settings()
+    clock = clock or SystemClock()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = await build_state(settings, clock)
+        app.state.backlot = state
+        log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
+        try:
+            yield
+        finally:
+            if state.redis is not None:
+                await state.redis.aclose()
+            await state.engine.dispose()
+
+    app = FastAPI(
+        title="Backlot",
+        version=__version__,
+        description="Labeling locks, block workspace, video library and dubbing practice.",
+        openapi_tags=TAGS,
+        lifespan=lifespan,
+        max_body_size=settings.max_request_bytes,
+    )
+    app.state.http_metrics = HttpMetrics()
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["*"],
+            allow_headers=["*"],
+        )
+    app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
+    for router in (ops_router, auth_router, users_router, corporations_router):
+        app.include_router(router)
+    return app

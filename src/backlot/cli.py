@@ -1,0 +1,108 @@
+"""The `backlot` command: serve, migrate, make a superuser."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from typing import Annotated
+
+import typer
+
+from backlot.core import migrate
+from backlot.core.secrets import ConfigurationError, resolve_secret_key
+from backlot.settings import Settings
+
+app = typer.Typer(no_args_is_help=True, help="Backlot: media collaboration service.")
+db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
+app.add_typer(db_app, name="db")
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", fg=typer.colors.RED, err=True)
+    return typer.Exit(code=2)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address [BACKLOT_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [BACKLOT_PORT].")] = None,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    reload: Annotated[bool, typer.Option(help="Restart on code changes (development).")] = False,
+) -> None:
+    """Run the HTTP service (migrating the schema first unless BACKLOT_AUTO_MIGRATE=false)."""
+    import uvicorn
+
+    settings = Settings()
+    try:
+        resolve_secret_key(settings)  # fail before binding, with the reason
+    except ConfigurationError as exc:
+        raise _fail(str(exc)) from exc
+    if settings.auto_migrate:
+        migrate.upgrade(settings.database_url)
+    uvicorn.run(
+        "backlot.app:create_app",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=None if reload else workers,
+        reload=reload,
+        log_level=settings.log_level,
+        proxy_headers=True,
+    )
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Upgrade the schema to REVISION (default: the latest)."""
+    migrate.upgrade(Settings().database_url, revision)
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument()] = "-1") -> None:
+    """Downgrade the schema to REVISION (default: one step back; `base` empties it)."""
+    migrate.downgrade(Settings().database_url, revision)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    from backlot.core.db import build_engine
+
+    async def _current() -> set[str]:
+        engine = build_engine(Settings().database_url)
+        try:
+            return await migrate.current_revisions(engine)
+        finally:
+            await engine.dispose()
+
+    typer.echo(", ".join(sorted(asyncio.run(_current()))) or "(empty)")
+
+
+@app.command()
+def createsuperuser(
+    email: Annotated[str, typer.Option(prompt=True, help="Email to sign in with.")],
+    password: Annotated[
+        str | None, typer.Option(help="Password; asked for when omitted [BACKLOT_SUPERUSER_PASSWORD].",
+                                 envvar="BACKLOT_SUPERUSER_PASSWORD")
+    ] = None,
+    display_name: Annotated[str | None, typer.Option(help="Shown name.")] = None,
+) -> None:
+    """Create a platform superuser, who manages corporations and their plans."""
+    from pydantic import ValidationError
+
+    from backlot.accounts.superuser import create_superuser
+
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if password != getpass.getpass("Password (again): "):
+            raise _fail("the passwords differ")
+    settings = Settings()
+    if settings.auto_migrate:
+        migrate.upgrade(settings.database_url)
+    try:
+        user_id = asyncio.run(create_superuser(settings, email, password, display_name))
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())) from exc
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(f"superuser {email} created (id {user_id})")

@@ -1,0 +1,41 @@
+"""Annotated dependencies that hand routes their session, settings, clock and signer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backlot.core.clock import Clock
+from backlot.core.db import unit_of_work
+from backlot.core.security import TokenSigner
+from backlot.core.state import AppState, app_state
+from backlot.settings import Settings
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with unit_of_work(app_state(request).sessionmaker) as session:
+        yield session
+
+
+def _settings(request: Request) -> Settings:
+    return app_state(request).settings
+
+
+def _clock(request: Request) -> Clock:
+    return app_state(request).clock
+
+
+def _signer(request: Request) -> TokenSigner:
+    return app_state(request).signer
+
+
+StateDep = Annotated[AppState, Depends(app_state)]
+# scope="function": the transaction commits before the response is sent, so a client
+# that saw 2xx can rely on the write being durable.
+SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
+SettingsDep = Annotated[Settings, Depends(_settings)]
+ClockDep = Annotated[Clock, Depends(_clock)]
+SignerDep = Annotated[TokenSigner, Depends(_signer)]

@@ -1,0 +1,20 @@
+"""Limit/offset paging of a select, with the total count, for list endpoints."""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+
+
+
+async def fetch_page(
+    session: AsyncSession, stmt: Select[tuple[T]], limit: int, offset: int
+) -> tuple[list[T], int]:
+    count_stmt: Select[Any] = select(func.count()).select_from(stmt.order_by(None).subquery())
+    total = await session.scalar(count_stmt) or 0
+    rows = await session.scalars(stmt.limit(limit).offset(offset))
+    return list(rows), total

@@ -1,0 +1,6 @@
+"""Every domain's tables, imported in one place so Alembic sees the whole schema."""
+
+from backlot.accounts.models import Corporation, RefreshToken, User
+from backlot.core.db import Base
+
+__all__ = ["Base", "Corporation", "RefreshToken", "User"]

@@ -1,0 +1,89 @@
+"""Every knob of the service, read once at startup from `BACKLOT_*` variables or `.env`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./var/backlot.db"
+
+
+class Shape(StrEnum):
+    """Which deployment shape the settings describe (DESIGN.md § 1)."""
+
+    embedded = "embedded"
+    scaled = "scaled"
+
+
+class Settings(BaseSettings):
+    """One place for configuration; the README's settings table mirrors this class."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="BACKLOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = Field(
+        EMBEDDED_DATABASE_URL,
+        description="SQLAlchemy URL: sqlite+aiosqlite:///path or postgresql+asyncpg://...",
+    )
+    redis_url: str | None = Field(
+        None, description="Redis URL; set it to run the scaled shape (locks, bus, presence)."
+    )
+    secret_key: SecretStr | None = Field(
+        None,
+        description=(
+            "Key signing access tokens. Required outside the embedded shape; the embedded "
+            "shape generates one into <var_dir>/secret.key on first start."
+        ),
+    )
+    var_dir: Path = Field(Path("var"), description="Directory for embedded-shape state.")
+    host: str = Field("127.0.0.1", description="Address `backlot serve` binds.")
+    port: int = Field(8000, ge=1, le=65535, description="Port `backlot serve` binds.")
+    auto_migrate: bool = Field(
+        True, description="`backlot serve` upgrades the schema to head before starting."
+    )
+    allow_registration: bool = Field(
+        True, description="Whether anyone may create an account with POST /v1/auth/register."
+    )
+    access_token_ttl_seconds: int = Field(900, ge=30, description="Access JWT lifetime.")
+    refresh_token_ttl_days: int = Field(30, ge=1, description="Refresh token lifetime.")
+    jwt_issuer: str = Field("backlot", description="`iss` of the access tokens we issue.")
+    google_client_id: str | None = Field(
+        None, description="OAuth client id; the `aud` Google ID tokens must carry."
+    )
+    google_issuers: list[str] = Field(
+        ["https://accounts.google.com", "accounts.google.com"],
+        description="Accepted `iss` values of Google ID tokens.",
+    )
+    google_jwks_url: str = Field(
+        "https://www.googleapis.com/oauth2/v3/certs",
+        description="Where Google's signing keys (JWKS) are fetched from.",
+    )
+    cors_origins: list[str] = Field(
+        [], description="Origins allowed to call the API from a browser (CORS)."
+    )
+    max_request_bytes: int = Field(
+        1_048_576, ge=1024, description="Largest request body accepted (uploads set their own)."
+    )
+    db_pool_size: int = Field(10, ge=1, description="Connections per process (PostgreSQL).")
+    log_level: str = Field("info", description="Log level of the service.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("use a sqlite+aiosqlite:// or postgresql+asyncpg:// URL")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def shape(self) -> Shape:
+        if self.is_sqlite and self.redis_url is None:
+            return Shape.embedded
+        return Shape.scaled

@@ -1,0 +1,242 @@
+"""Auth flows end to end through the HTTP API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+from httpx import AsyncClient
+
+from backlot.accounts.superuser import create_superuser
+from backlot.core.clock import FrozenClock
+from backlot.settings import Settings
+from tests.helpers import PASSWORD, bearer, login, register, unique_email
+
+
+async def test_register_with_corporation_makes_admin(client: AsyncClient) -> None:
+    email = unique_email()
+    user = await register(client, email.upper(), "Acme")
+    assert user["email"] == email  # stored lower-cased
+    assert user["role"] == "admin"
+    assert user["corporation_id"] is not None
+    assert user["point"] == 0
+
+
+async def test_register_without_corporation_makes_personal_guest(client: AsyncClient) -> None:
+    user = await register(client, unique_email())
+    assert user["role"] == "guest"
+    assert user["corporation_id"] is None
+
+
+async def test_email_is_unique_case_insensitively(client: AsyncClient) -> None:
+    email = unique_email()
+    await register(client, email)
+    response = await client.post(
+        "/v1/auth/register", json={"email": email.upper(), "password": PASSWORD}
+    )
+    assert response.status_code == 409
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["code"] == "email_taken"
+
+
+async def test_failed_register_leaves_no_corporation_behind(
+    client: AsyncClient, settings: Settings
+) -> None:
+    """Unit of work: the corporation flushed before the user insert failed is rolled back."""
+    email = unique_email()
+    await register(client, email, "First")
+    response = await client.post(
+        "/v1/auth/register",
+        json={"email": email, "password": PASSWORD, "corporation_name": "Second"},
+    )
+    assert response.status_code == 409
+    root = unique_email("root")
+    await create_superuser(settings, root, PASSWORD, None)
+    headers = bearer((await login(client, root))["access_token"])
+    listing = await client.get("/v1/corporations", headers=headers)
+    assert [c["name"] for c in listing.json()["items"]] == ["First"]
+
+
+async def test_login_json_and_form(client: AsyncClient) -> None:
+    email = unique_email()
+    await register(client, email)
+    tokens = await login(client, email)
+    assert tokens["token_type"] == "bearer"
+    assert tokens["expires_in"] == 900
+    form = await client.post("/v1/auth/login", data={"username": email, "password": PASSWORD})
+    assert form.status_code == 200
+    me = await client.get("/v1/users/me", headers=bearer(form.json()["access_token"]))
+    assert me.status_code == 200
+    assert me.json()["email"] == email
+
+
+async def test_login_refuses_wrong_password_and_unknown_email_alike(client: AsyncClient) -> None:
+    email = unique_email()
+    await register(client, email)
+    wrong = await client.post("/v1/auth/login", json={"email": email, "password": "nope-nope"})
+    unknown = await client.post(
+        "/v1/auth/login", json={"email": unique_email(), "password": PASSWORD}
+    )
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json()["code"] == unknown.json()["code"] == "invalid_credentials"
+    assert wrong.headers["www-authenticate"] == "Bearer"
+
+
+async def test_login_refuses_other_media_types(client: AsyncClient) -> None:
+    response = await client.post("/v1/auth/login", content=b"x", headers={"content-type": "text/plain"})
+    assert response.status_code == 415
+    assert response.json()["code"] == "unsupported_media_type"
+
+
+async def test_login_form_missing_field_is_validation_problem(client: AsyncClient) -> None:
+    response = await client.post("/v1/auth/login", data={"username": "a@example.com"})
+    assert response.status_code == 422
+    body = response.json()
+    assert body["code"] == "validation_failed"
+    assert body["errors"][0]["loc"] == ["form", "password"]
+
+
+async def test_refresh_rotates_and_reuse_revokes_family(client: AsyncClient) -> None:
+    email = unique_email()
+    await register(client, email)
+    first = await login(client, email)
+    rotated = await client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert rotated.status_code == 200
+    second = rotated.json()
+    assert second["refresh_token"] != first["refresh_token"]
+    assert (await client.get("/v1/users/me", headers=bearer(second["access_token"]))).status_code == 200
+
+    # The old token comes back (stolen copy): refused, and the family is revoked...
+    reuse = await client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert reuse.status_code == 401
+    assert reuse.json()["code"] == "refresh_token_reused"
+    # ...so the legitimate newer token is dead too.
+    after = await client.post("/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    assert after.status_code == 401
+    assert after.json()["code"] == "refresh_token_revoked"
+
+    # Another sign-in is another family and still works.
+    other = await login(client, email)
+    ok = await client.post("/v1/auth/refresh", json={"refresh_token": other["refresh_token"]})
+    assert ok.status_code == 200
+
+
+async def test_logout_revokes_family(client: AsyncClient) -> None:
+    email = unique_email()
+    await register(client, email)
+    tokens = await login(client, email)
+    rotated = (
+        await client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    ).json()
+    out = await client.post("/v1/auth/logout", json={"refresh_token": rotated["refresh_token"]})
+    assert out.status_code == 204
+    again = await client.post("/v1/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
+    assert again.status_code == 401
+    assert again.json()["code"] == "refresh_token_revoked"
+    unknown = await client.post("/v1/auth/logout", json={"refresh_token": "made-up"})
+    assert unknown.status_code == 401
+
+
+async def test_refresh_token_expires(client: AsyncClient, clock: FrozenClock) -> None:
+    email = unique_email()
+    await register(client, email)
+    tokens = await login(client, email)
+    clock.advance(timedelta(days=31))
+    response = await client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert response.status_code == 401
+    assert response.json()["code"] == "refresh_token_expired"
+
+
+async def test_refresh_tokens_are_stored_hashed(client: AsyncClient, app: object) -> None:
+    from sqlalchemy import select
+
+    from backlot.accounts.models import RefreshToken
+    from backlot.core.state import AppState
+
+    email = unique_email()
+    await register(client, email)
+    tokens = await login(client, email)
+    state: AppState = app.state.backlot  # type: ignore[attr-defined]
+    async with state.sessionmaker() as session:
+        stored = list(await session.scalars(select(RefreshToken.token_hash)))
+    assert tokens["refresh_token"] not in stored
+    assert len(stored) == 1 and len(stored[0]) == 64
+
+
+async def test_expired_access_token_is_refused(client: AsyncClient, clock: FrozenClock) -> None:
+    email = unique_email()
+    await register(client, email)
+    tokens = await login(client, email)
+    clock.advance(timedelta(seconds=901))
+    response = await client.get("/v1/users/me", headers=bearer(tokens["access_token"]))
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_expired"
+
+
+async def test_tampered_and_foreign_tokens_are_refused(
+    client: AsyncClient, settings: Settings
+) -> None:
+    email = unique_email()
+    await register(client, email)
+    token = (await login(client, email))["access_token"]
+    header, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("AA" if signature[-2:] != "AA" else "BB")
+    forged_other_key = jwt.encode(
+        jwt.decode(token, options={"verify_signature": False}), "another-key-" * 4, "HS256"
+    )
+    unsigned = jwt.encode(jwt.decode(token, options={"verify_signature": False}), None, "none")
+    for bad in (f"{header}.{payload}.{flipped}", forged_other_key, unsigned, "garbage", "a.b.c"):
+        response = await client.get("/v1/users/me", headers=bearer(bad))
+        assert response.status_code == 401, bad
+        assert response.json()["code"] == "invalid_token"
+    missing = await client.get("/v1/users/me")
+    assert missing.status_code == 401
+    assert missing.json()["code"] == "not_authenticated"
+
+
+async def test_deleted_user_token_stops_working(client: AsyncClient) -> None:
+    admin_email = unique_email()
+    await register(client, admin_email, "Acme")
+    admin = bearer((await login(client, admin_email))["access_token"])
+    guest_email = unique_email()
+    created = await client.post(
+        "/v1/users", json={"email": guest_email, "password": PASSWORD}, headers=admin
+    )
+    guest_tokens = await login(client, guest_email)
+    assert (await client.delete(f"/v1/users/{created.json()['id']}", headers=admin)).status_code == 204
+    me = await client.get("/v1/users/me", headers=bearer(guest_tokens["access_token"]))
+    assert me.status_code == 401
+    refresh = await client.post(
+        "/v1/auth/refresh", json={"refresh_token": guest_tokens["refresh_token"]}
+    )
+    assert refresh.status_code == 401
+
+
+async def test_password_change_needs_current_and_revokes_sessions(client: AsyncClient) -> None:
+    email = unique_email()
+    await register(client, email)
+    tokens = await login(client, email)
+    headers = bearer(tokens["access_token"])
+    wrong = await client.patch(
+        "/v1/users/me", json={"password": "new password 1", "current_password": "wrong"},
+        headers=headers,
+    )
+    assert wrong.status_code == 403
+    assert wrong.json()["code"] == "wrong_password"
+    ok = await client.patch(
+        "/v1/users/me", json={"password": "new password 1", "current_password": PASSWORD},
+        headers=headers,
+    )
+    assert ok.status_code == 200
+    old = await client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert old.status_code == 401
+    await login(client, email, "new password 1")
+
+
+async def test_registration_can_be_closed(app: object, client: AsyncClient, settings: Settings) -> None:
+    settings.allow_registration = False
+    response = await client.post(
+        "/v1/auth/register", json={"email": unique_email(), "password": PASSWORD}
+    )
+    assert response.status_code == 403
+    assert response.json()["code"] == "registration_closed"

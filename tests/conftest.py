@@ -1,0 +1,133 @@
+"""Shared fixtures: a migrated database per test (SQLite always, PostgreSQL when
+BACKLOT_TEST_DATABASE_URL is set), the app with its lifespan, and an HTTP client."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import anyio
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from backlot.app import create_app
+from backlot.core import migrate
+from backlot.core.clock import FrozenClock
+from backlot.models import Base
+from backlot.settings import Settings
+
+TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
+PG_URL = os.environ.get("BACKLOT_TEST_DATABASE_URL")
+REDIS_URL = os.environ.get("BACKLOT_TEST_REDIS_URL")
+
+needs_postgres = pytest.mark.skipif(
+    not PG_URL, reason="PostgreSQL variant: set BACKLOT_TEST_DATABASE_URL to run it"
+)
+
+
+async def _admin_execute(server_url: str, statement: str) -> None:
+    admin = make_url(server_url).set(database="postgres")
+    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def create_pg_database(server_url: str, name: str) -> str:
+    await _admin_execute(server_url, f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_pg_database(server_url: str, name: str) -> None:
+    await _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (faster than migrating each time)."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated to head."""
+    assert PG_URL is not None
+    name = f"backlot_test_{uuid.uuid4().hex[:10]}"
+    url = anyio.run(create_pg_database, PG_URL, name)
+    migrate.upgrade(url)
+    yield url
+    anyio.run(drop_pg_database, PG_URL, name)
+
+
+async def _truncate_all(url: str) -> None:
+    engine = create_async_engine(url)
+    tables = ", ".join(f'"{table.name}"' for table in Base.metadata.sorted_tables)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=needs_postgres)])
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path
+) -> Iterator[str]:
+    if request.param == "sqlite":
+        path = tmp_path / "backlot.db"
+        shutil.copyfile(sqlite_template, path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    url: str = request.getfixturevalue("pg_database")
+    yield url
+    anyio.run(_truncate_all, url)
+
+
+@pytest.fixture
+def clock() -> FrozenClock:
+    return FrozenClock(datetime.now(UTC).replace(microsecond=0))
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        database_url=database_url,
+        secret_key=TEST_SECRET,  # type: ignore[arg-type]
+        var_dir=tmp_path / "var",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: FrozenClock) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, clock)
+    async with application.router.lifespan_context(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line per skip reason, so a skipped backend is visible without a wall of lines."""
+    reasons: dict[str, int] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else "skipped"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    for reason, count in sorted(reasons.items()):
+        terminalreporter.write_line(f"skipped {count}: {reason.removeprefix('Skipped: ')}")

@@ -1,0 +1,88 @@
+"""Small helpers the API tests share: sign-up, sign-in, a world of tenants."""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+
+from httpx import AsyncClient
+
+from backlot.accounts.superuser import create_superuser
+from backlot.settings import Settings
+
+PASSWORD = "correct horse battery"
+_serial = itertools.count(1)
+
+
+def unique_email(prefix: str = "user") -> str:
+    return f"{prefix}{next(_serial)}@example.com"
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def login(client: AsyncClient, email: str, password: str = PASSWORD) -> dict[str, str]:
+    response = await client.post("/v1/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def register(
+    client: AsyncClient, email: str, corporation_name: str | None = None
+) -> dict[str, object]:
+    body: dict[str, object] = {"email": email, "password": PASSWORD}
+    if corporation_name:
+        body["corporation_name"] = corporation_name
+    response = await client.post("/v1/auth/register", json=body)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+@dataclass
+class Actor:
+    id: int
+    email: str
+    headers: dict[str, str]
+
+
+@dataclass
+class World:
+    """Two corporations: A with an admin and a guest, B with an admin; and a superuser."""
+
+    corp_a: int
+    corp_b: int
+    admin: Actor
+    guest: Actor
+    other_admin: Actor
+    superuser: Actor
+
+
+async def _actor(client: AsyncClient, user: dict[str, object]) -> Actor:
+    email = str(user["email"])
+    tokens = await login(client, email)
+    return Actor(int(str(user["id"])), email, bearer(tokens["access_token"]))
+
+
+async def build_world(client: AsyncClient, settings: Settings) -> World:
+    admin_user = await register(client, unique_email("admin"), "Corp A")
+    other_user = await register(client, unique_email("other"), "Corp B")
+    admin = await _actor(client, admin_user)
+    response = await client.post(
+        "/v1/users",
+        json={"email": unique_email("guest"), "password": PASSWORD, "role": "guest"},
+        headers=admin.headers,
+    )
+    assert response.status_code == 201, response.text
+    guest = await _actor(client, response.json())
+    su_email = unique_email("root")
+    su_id = await create_superuser(settings, su_email, PASSWORD, "Root")
+    superuser = await _actor(client, {"id": su_id, "email": su_email})
+    return World(
+        corp_a=int(str(admin_user["corporation_id"])),
+        corp_b=int(str(other_user["corporation_id"])),
+        admin=admin,
+        guest=guest,
+        other_admin=await _actor(client, other_user),
+        superuser=superuser,
+    )
