@@ -27,6 +27,9 @@ TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PG_URL = os.environ.get("BACKLOT_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("BACKLOT_TEST_REDIS_URL")
 
+# CI sets this: there, a skipped backend is a failure, not a footnote.
+REQUIRE_ALL = os.environ.get("BACKLOT_REQUIRE_ALL_BACKENDS") == "1"
+
 needs_postgres = pytest.mark.skipif(
     not PG_URL, reason="PostgreSQL variant: set BACKLOT_TEST_DATABASE_URL to run it"
 )
@@ -123,6 +126,18 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
         yield http
 
 
+needs_redis = pytest.mark.skipif(
+    not REDIS_URL, reason="Redis variant: set BACKLOT_TEST_REDIS_URL to run it"
+)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if REQUIRE_ALL and skipped and exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line per skip reason, so a skipped backend is visible without a wall of lines."""
     reasons: dict[str, int] = {}
@@ -131,3 +146,5 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         reasons[reason] = reasons.get(reason, 0) + 1
     for reason, count in sorted(reasons.items()):
         terminalreporter.write_line(f"skipped {count}: {reason.removeprefix('Skipped: ')}")
+    if REQUIRE_ALL and reasons:
+        terminalreporter.write_line("BACKLOT_REQUIRE_ALL_BACKENDS=1: skipped tests fail the run")

@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from backlot import __version__
 from backlot.accounts.router import auth_router, corporations_router, users_router
+from backlot.core.body_limit import BodyLimitMiddleware
 from backlot.core.clock import Clock, SystemClock
 from backlot.core.db import build_engine, build_sessionmaker
 from backlot.core.errors import install_error_handlers
@@ -23,6 +25,9 @@ from backlot.core.state import AppState
 from backlot.ops import router as ops_router
 from backlot.settings import Settings
 
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
 log = logging.getLogger("backlot")
 
 TAGS = [
@@ -33,7 +38,7 @@ TAGS = [
 ]
 
 
-def _build_redis(settings: Settings):  # type: ignore[no-untyped-def]
+def _build_redis(settings: Settings) -> Redis | None:
     if settings.redis_url is None:
         return None
     try:
@@ -91,7 +96,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="Labeling locks, block workspace, video library and dubbing practice.",
         openapi_tags=TAGS,
         lifespan=lifespan,
-        max_body_size=settings.max_request_bytes,
     )
     app.state.http_metrics = HttpMetrics()
     install_error_handlers(app)
@@ -102,6 +106,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             allow_methods=["*"],
             allow_headers=["*"],
         )
+    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
     for router in (ops_router, auth_router, users_router, corporations_router):
         app.include_router(router)

@@ -82,8 +82,11 @@ def db_current() -> None:
 def createsuperuser(
     email: Annotated[str, typer.Option(prompt=True, help="Email to sign in with.")],
     password: Annotated[
-        str | None, typer.Option(help="Password; asked for when omitted [BACKLOT_SUPERUSER_PASSWORD].",
-                                 envvar="BACKLOT_SUPERUSER_PASSWORD")
+        str | None,
+        typer.Option(
+            help="Password; asked for when omitted [BACKLOT_SUPERUSER_PASSWORD].",
+            envvar="BACKLOT_SUPERUSER_PASSWORD",
+        ),
     ] = None,
     display_name: Annotated[str | None, typer.Option(help="Shown name.")] = None,
 ) -> None:

@@ -39,13 +39,13 @@ async def readyz(state: StateDep) -> Any:
         async with state.engine.connect() as connection:
             await connection.execute(text("SELECT 1"))
         checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+    except Exception as exc:
         checks["database"] = f"error: {type(exc).__name__}"
     if state.redis is not None:
         try:
             await state.redis.ping()
             checks["redis"] = "ok"
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             checks["redis"] = f"error: {type(exc).__name__}"
     ready = all(value == "ok" for value in checks.values())
     body = Readiness(status="ok" if ready else "unavailable", checks=checks)

@@ -83,7 +83,9 @@ async def test_login_refuses_wrong_password_and_unknown_email_alike(client: Asyn
 
 
 async def test_login_refuses_other_media_types(client: AsyncClient) -> None:
-    response = await client.post("/v1/auth/login", content=b"x", headers={"content-type": "text/plain"})
+    response = await client.post(
+        "/v1/auth/login", content=b"x", headers={"content-type": "text/plain"}
+    )
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
 
@@ -104,7 +106,9 @@ async def test_refresh_rotates_and_reuse_revokes_family(client: AsyncClient) -> 
     assert rotated.status_code == 200
     second = rotated.json()
     assert second["refresh_token"] != first["refresh_token"]
-    assert (await client.get("/v1/users/me", headers=bearer(second["access_token"]))).status_code == 200
+    assert (
+        await client.get("/v1/users/me", headers=bearer(second["access_token"]))
+    ).status_code == 200
 
     # The old token comes back (stolen copy): refused, and the family is revoked...
     reuse = await client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
@@ -142,7 +146,9 @@ async def test_refresh_token_expires(client: AsyncClient, clock: FrozenClock) ->
     await register(client, email)
     tokens = await login(client, email)
     clock.advance(timedelta(days=31))
-    response = await client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    response = await client.post(
+        "/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+    )
     assert response.status_code == 401
     assert response.json()["code"] == "refresh_token_expired"
 
@@ -203,7 +209,9 @@ async def test_deleted_user_token_stops_working(client: AsyncClient) -> None:
         "/v1/users", json={"email": guest_email, "password": PASSWORD}, headers=admin
     )
     guest_tokens = await login(client, guest_email)
-    assert (await client.delete(f"/v1/users/{created.json()['id']}", headers=admin)).status_code == 204
+    assert (
+        await client.delete(f"/v1/users/{created.json()['id']}", headers=admin)
+    ).status_code == 204
     me = await client.get("/v1/users/me", headers=bearer(guest_tokens["access_token"]))
     assert me.status_code == 401
     refresh = await client.post(
@@ -218,13 +226,15 @@ async def test_password_change_needs_current_and_revokes_sessions(client: AsyncC
     tokens = await login(client, email)
     headers = bearer(tokens["access_token"])
     wrong = await client.patch(
-        "/v1/users/me", json={"password": "new password 1", "current_password": "wrong"},
+        "/v1/users/me",
+        json={"password": "new password 1", "current_password": "wrong"},
         headers=headers,
     )
     assert wrong.status_code == 403
     assert wrong.json()["code"] == "wrong_password"
     ok = await client.patch(
-        "/v1/users/me", json={"password": "new password 1", "current_password": PASSWORD},
+        "/v1/users/me",
+        json={"password": "new password 1", "current_password": PASSWORD},
         headers=headers,
     )
     assert ok.status_code == 200
@@ -233,7 +243,9 @@ async def test_password_change_needs_current_and_revokes_sessions(client: AsyncC
     await login(client, email, "new password 1")
 
 
-async def test_registration_can_be_closed(app: object, client: AsyncClient, settings: Settings) -> None:
+async def test_registration_can_be_closed(
+    app: object, client: AsyncClient, settings: Settings
+) -> None:
     settings.allow_registration = False
     response = await client.post(
         "/v1/auth/register", json={"email": unique_email(), "password": PASSWORD}

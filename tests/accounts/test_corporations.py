@@ -54,7 +54,9 @@ async def test_paid_plan_needs_an_expiry(client: AsyncClient, settings: Settings
 async def test_admin_renames_but_cannot_set_plan(client: AsyncClient, settings: Settings) -> None:
     world = await build_world(client, settings)
     renamed = await client.patch(
-        f"/v1/corporations/{world.corp_a}", json={"name": "  Renamed  "}, headers=world.admin.headers
+        f"/v1/corporations/{world.corp_a}",
+        json={"name": "  Renamed  "},
+        headers=world.admin.headers,
     )
     assert renamed.json()["name"] == "Renamed"
     plan = await client.patch(

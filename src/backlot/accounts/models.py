@@ -32,10 +32,8 @@ class Corporation(Timestamps, Base):
 
     def effective_plan(self, now: datetime) -> PlanType:
         """`paid` only while the paid period runs; computed, so it is never stale."""
-        if self.plan_type == PlanType.paid and self.plan_expired_at is not None:
-            if self.plan_expired_at > now:
-                return PlanType.paid
-        return PlanType.free
+        paid_until = self.plan_expired_at if self.plan_type == PlanType.paid else None
+        return PlanType.paid if paid_until is not None and paid_until > now else PlanType.free
 
 
 class User(Timestamps, Base):

@@ -121,7 +121,10 @@ async def login(
 
 @auth_router.post("/refresh", response_model=TokenPair, responses=problem_responses(401, 422))
 async def refresh(
-    session: SessionDep, settings: SettingsDep, signer: SignerDep, clock: ClockDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    signer: SignerDep,
+    clock: ClockDep,
     body: RefreshRequest,
 ) -> Any:
     """Rotate: the presented refresh token stops working and a new pair is issued.
@@ -149,10 +152,10 @@ async def logout(session: SessionDep, clock: ClockDep, body: RefreshRequest) -> 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@auth_router.post("/google", response_model=TokenPair, responses=problem_responses(400, 401, 403, 422))
-async def google(
-    session: SessionDep, state: StateDep, body: GoogleLoginRequest
-) -> Any:
+@auth_router.post(
+    "/google", response_model=TokenPair, responses=problem_responses(400, 401, 403, 422)
+)
+async def google(session: SessionDep, state: StateDep, body: GoogleLoginRequest) -> Any:
     """Sign in with a Google ID token; creates or links the account, returns our tokens."""
     if state.id_tokens is None:
         raise ProblemError(
@@ -183,7 +186,9 @@ async def list_users(
     user: CurrentUser,
     limit: Limit = 50,
     offset: Offset = 0,
-    corporation_id: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Superusers: filter.")] = None,
+    corporation_id: Annotated[
+        int | None, Query(ge=1, le=MAX_ID, description="Superusers: filter.")
+    ] = None,
 ) -> Any:
     items, total = await accounts_service.list_users(session, user, corporation_id, limit, offset)
     return Page[UserRead](
@@ -192,7 +197,10 @@ async def list_users(
 
 
 @users_router.post(
-    "", status_code=201, response_model=UserRead, responses=problem_responses(401, 403, 404, 409, 422)
+    "",
+    status_code=201,
+    response_model=UserRead,
+    responses=problem_responses(401, 403, 404, 409, 422),
 )
 async def create_user(session: SessionDep, user: CurrentUser, body: UserCreate) -> Any:
     return await accounts_service.create_user(session, user, body)
@@ -256,9 +264,7 @@ async def read_corporation(
     return _corporation_read(corporation, clock)
 
 
-@corporations_router.patch(
-    "/{corporation_id}", response_model=CorporationRead, responses=_MANAGED
-)
+@corporations_router.patch("/{corporation_id}", response_model=CorporationRead, responses=_MANAGED)
 async def update_corporation(
     session: SessionDep,
     clock: ClockDep,
@@ -274,6 +280,8 @@ async def update_corporation(
 @corporations_router.delete(
     "/{corporation_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 422)
 )
-async def delete_corporation(session: SessionDep, user: CurrentUser, corporation_id: IdPath) -> Response:
+async def delete_corporation(
+    session: SessionDep, user: CurrentUser, corporation_id: IdPath
+) -> Response:
     await accounts_service.delete_corporation(session, user, corporation_id)
     return Response(status_code=204)

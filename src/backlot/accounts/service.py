@@ -106,9 +106,7 @@ def _check_plan(plan_type: str, plan_expired_at: datetime | None) -> None:
 
 async def get_corporation(session: AsyncSession, actor: User, corporation_id: int) -> Corporation:
     corporation = await session.get(Corporation, corporation_id)
-    if corporation is None or not (
-        actor.is_superuser or actor.corporation_id == corporation_id
-    ):
+    if corporation is None or not (actor.is_superuser or actor.corporation_id == corporation_id):
         raise not_found("Corporation")
     if not (actor.is_superuser or actor.is_corporation_admin):
         raise forbidden("Only the corporation's admins may see it.")

@@ -10,9 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 T = TypeVar("T")
 
 
-
 async def fetch_page(
-    session: AsyncSession, stmt: Select[tuple[T]], limit: int, offset: int
+    session: AsyncSession, stmt: Select[T], limit: int, offset: int
 ) -> tuple[list[T], int]:
     count_stmt: Select[Any] = select(func.count()).select_from(stmt.order_by(None).subquery())
     total = await session.scalar(count_stmt) or 0

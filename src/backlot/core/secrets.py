@@ -28,7 +28,7 @@ def resolve_secret_key(settings: Settings) -> str:
         # guards: the scaled shape needs it set explicitly.
         raise ConfigurationError(
             "BACKLOT_SECRET_KEY is not set. Outside the embedded shape it is required, e.g. "
-            'BACKLOT_SECRET_KEY="$(python -c \'import secrets; print(secrets.token_urlsafe(48))\')"'
+            "BACKLOT_SECRET_KEY=\"$(python -c 'import secrets; print(secrets.token_urlsafe(48))')\""
         )
     return _embedded_secret(settings.var_dir / "secret.key")
 

@@ -18,7 +18,7 @@ depends_on: str | Sequence[str] | None = None
 UTC_TIME = sa.DateTime(timezone=True)
 
 
-def _timestamps() -> list[sa.Column]:
+def _timestamps() -> list[sa.Column[object]]:
     return [
         sa.Column("created_at", UTC_TIME, server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", UTC_TIME, server_default=sa.func.now(), nullable=False),

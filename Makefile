@@ -1,0 +1,46 @@
+# Two commands do all the set-up on a fresh clone (Python 3.11+ and make):
+#   make run    start the service on 127.0.0.1:8000 (embedded shape, nothing else needed)
+#   make test   run the whole test suite
+# Each creates .venv and installs the pinned dependencies on first use.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint format lock check-lock bench clean
+
+$(STAMP): pyproject.toml requirements/dev.txt
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/backlot serve
+
+test: $(STAMP)
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests
+	$(BIN)/ruff format --check src tests
+	$(BIN)/mypy src
+
+format: $(STAMP)
+	$(BIN)/ruff format src tests
+	$(BIN)/ruff check --fix src tests
+
+# After changing dependencies in pyproject.toml: refresh uv.lock and the pip pins from it.
+lock: $(STAMP)
+	$(BIN)/uv lock
+	$(BIN)/uv export --frozen --extra dev --no-hashes --no-emit-project -o requirements/dev.txt
+	$(BIN)/uv export --frozen --no-hashes --no-emit-project -o requirements/base.txt
+
+check-lock: $(STAMP)
+	$(BIN)/uv lock --check
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

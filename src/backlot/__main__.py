@@ -1,0 +1,3 @@
+from backlot.cli import app
+
+app(prog_name="backlot")

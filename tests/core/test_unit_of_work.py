@@ -1,0 +1,65 @@
+"""One transaction per request or job: commit on success, nothing left on error."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from backlot.accounts.models import Corporation
+from backlot.core.db import build_engine, build_sessionmaker, unit_of_work
+
+
+async def _count(database_url: str) -> int:
+    engine = build_engine(database_url)
+    try:
+        async with build_sessionmaker(engine)() as session:
+            return int(await session.scalar(select(func.count()).select_from(Corporation)) or 0)
+    finally:
+        await engine.dispose()
+
+
+async def test_error_after_flush_leaves_nothing(database_url: str) -> None:
+    engine = build_engine(database_url)
+    sessionmaker = build_sessionmaker(engine)
+    try:
+        with pytest.raises(RuntimeError):  # noqa: PT012 - the raise is the point
+            async with unit_of_work(sessionmaker) as session:
+                session.add(Corporation(name="Ghost"))
+                await session.flush()
+                assert (await session.scalar(select(func.count()).select_from(Corporation))) == 1
+                raise RuntimeError("fails after the flush")
+        assert await _count(database_url) == 0
+
+        async with unit_of_work(sessionmaker) as session:
+            session.add(Corporation(name="Kept"))
+        assert await _count(database_url) == 1
+    finally:
+        await engine.dispose()
+
+
+async def test_naive_datetimes_are_refused(database_url: str) -> None:
+    """UTC everywhere: a naive datetime is a bug that must not be stored silently."""
+    from datetime import datetime
+
+    from sqlalchemy.exc import StatementError
+
+    engine = build_engine(database_url)
+    try:
+        with pytest.raises(StatementError):
+            async with unit_of_work(build_sessionmaker(engine)) as session:
+                session.add(Corporation(name="N", plan_expired_at=datetime(2030, 1, 1)))
+    finally:
+        await engine.dispose()
+
+
+async def test_timestamps_come_back_in_utc(database_url: str) -> None:
+    engine = build_engine(database_url)
+    try:
+        async with unit_of_work(build_sessionmaker(engine)) as session:
+            corporation = Corporation(name="T")
+            session.add(corporation)
+            await session.flush()
+            assert corporation.created_at.utcoffset() is not None
+            assert corporation.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+    finally:
+        await engine.dispose()
