@@ -108,4 +108,4 @@ def createsuperuser(
         raise _fail("; ".join(f"{e['loc'][-1]}: {e['msg']}" for e in exc.errors())) from exc
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    typer.echo(f"superuser {email} created (id {user_id})")
+    typer.echo(f"superuser {email.lower()} created (id {user_id})")

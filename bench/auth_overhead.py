@@ -1,0 +1,103 @@
+"""What does authentication cost per request?
+
+Runs, in one process and one run: unauthenticated GET /healthz (the baseline), an
+authenticated GET /v1/users/me (JWT check + one user lookup), and POST /v1/auth/login
+(Argon2id verify + token issue), all through uvicorn on 127.0.0.1 with a real HTTP client.
+Prints requests per second and each ratio against the baseline.
+
+    make bench            # or: .venv/bin/python bench/auth_overhead.py [--requests N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+import httpx
+
+PASSWORD = "benchmark password"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _rate(client: httpx.AsyncClient, n: int, concurrency: int, **request: object) -> float:
+    queue = iter(range(n))
+
+    async def worker() -> None:
+        for _ in queue:
+            response = await client.request(**request)  # type: ignore[arg-type]
+            response.raise_for_status()
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return n / (time.perf_counter() - started)
+
+
+async def _measure(base: str, n: int, concurrency: int) -> dict[str, float]:
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        email = "bench@example.com"
+        await client.post("/v1/auth/register", json={"email": email, "password": PASSWORD})
+        login = {"email": email, "password": PASSWORD}
+        token = (await client.post("/v1/auth/login", json=login)).json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        await _rate(client, 50, concurrency, method="GET", url="/healthz")  # warm-up
+        return {
+            "GET /healthz (baseline)": await _rate(
+                client, n, concurrency, method="GET", url="/healthz"
+            ),
+            "GET /v1/users/me": await _rate(
+                client, n, concurrency, method="GET", url="/v1/users/me", headers=headers
+            ),
+            "POST /v1/auth/login": await _rate(
+                client,
+                max(n // 10, 20),
+                concurrency,
+                method="POST",
+                url="/v1/auth/login",
+                json=login,
+            ),
+        }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as workdir:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("BACKLOT_")}
+        env["BACKLOT_LOG_LEVEL"] = "warning"
+        server = subprocess.Popen(
+            [sys.executable, "-m", "backlot", "serve", "--port", str(port)], cwd=workdir, env=env
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            for _ in range(600):
+                try:
+                    httpx.get(f"{base}/healthz", timeout=1)
+                    break
+                except httpx.TransportError:
+                    time.sleep(0.05)
+            rates = asyncio.run(_measure(base, args.requests, args.concurrency))
+        finally:
+            server.terminate()
+            server.wait(timeout=20)
+    baseline = rates["GET /healthz (baseline)"]
+    print(f"{'operation':<28} {'req/s':>10} {'vs baseline':>12}")
+    for name, rate in rates.items():
+        print(f"{name:<28} {rate:>10.0f} {rate / baseline:>11.2f}x")
+
+
+if __name__ == "__main__":
+    main()
