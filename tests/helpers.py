@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
+import httpx
 from httpx import AsyncClient
 
 from backlot.accounts.superuser import create_superuser
@@ -86,3 +95,40 @@ async def build_world(client: AsyncClient, settings: Settings) -> World:
         other_admin=await _actor(client, other_user),
         superuser=superuser,
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(cwd: Path, env: dict[str, str], *args: str) -> Iterator[str]:
+    """`backlot serve` in a subprocess on 127.0.0.1; yields its base URL once /healthz answers.
+
+    `env` is added to this environment minus every BACKLOT_ variable of the caller.
+    """
+    port = free_port()
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("BACKLOT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backlot", "serve", "--port", str(port), *args],
+        cwd=cwd,
+        env=clean | env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"backlot serve did not come up (exit {process.poll()})")
+            time.sleep(0.05)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

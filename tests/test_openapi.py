@@ -50,4 +50,4 @@ async def test_metrics_count_requests_by_route(client: AsyncClient) -> None:
     await client.get("/v1/users/12345")
     text = (await client.get("/metrics")).text
     assert 'backlot_http_requests_total{method="GET",route="/healthz",status="200"}' in text
-    assert 'route="/v1/users/{user_id}",status="401"' in text
+    assert 'route="/v1/users/{user_id:int}",status="401"' in text

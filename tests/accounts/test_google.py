@@ -183,5 +183,5 @@ async def test_hs256_token_with_public_key_as_secret_is_refused(
 
 async def test_google_disabled_without_client_id(client: AsyncClient, keys: Keys) -> None:
     response = await _google(client, keys.token())
-    assert response.status_code == 400
+    assert response.status_code == 404
     assert response.json()["code"] == "google_login_disabled"

@@ -32,8 +32,11 @@ async def test_unknown_route(client: AsyncClient) -> None:
     _assert_problem(await client.get("/v1/nothing-here"), 404, "not_found")
 
 
-async def test_wrong_method(client: AsyncClient) -> None:
+async def test_wrong_method_lists_every_allowed_method(client: AsyncClient) -> None:
     _assert_problem(await client.delete("/v1/auth/login"), 405, "method_not_allowed")
+    response = await client.put("/v1/users/1")
+    _assert_problem(response, 405, "method_not_allowed")
+    assert response.headers["allow"] == "DELETE, GET, PATCH"
 
 
 async def test_malformed_json(client: AsyncClient) -> None:
@@ -67,8 +70,9 @@ async def test_out_of_range_ids_are_4xx(client: AsyncClient) -> None:
     email = unique_email()
     await register(client, email)
     headers = bearer((await login(client, email))["access_token"])
-    for path in ("/v1/users/99999999999999999999", "/v1/users/0", "/v1/users/abc"):
+    for path in ("/v1/users/99999999999999999999", "/v1/users/0"):
         _assert_problem(await client.get(path, headers=headers), 422, "validation_failed")
+    _assert_problem(await client.get("/v1/users/abc", headers=headers), 404, "not_found")
 
 
 async def test_oversized_body(client: AsyncClient) -> None:
@@ -122,3 +126,13 @@ async def test_oversized_chunked_body(client: AsyncClient) -> None:
         "/v1/auth/register", content=chunks(), headers={"content-type": "application/json"}
     )
     _assert_problem(response, 413, "payload_too_large")
+
+
+async def test_control_characters_in_names_are_refused(client: AsyncClient) -> None:
+    """PostgreSQL cannot store NUL in text: it must be a 422, not a 500, on every database."""
+    for name in ("a\x00b", "bell\x07", "esc\x1b[31m"):
+        response = await client.post(
+            "/v1/auth/register",
+            json={"email": unique_email(), "password": PASSWORD, "display_name": name},
+        )
+        _assert_problem(response, 422, "validation_failed")

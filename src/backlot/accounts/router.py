@@ -32,9 +32,11 @@ from backlot.core.deps import ClockDep, SessionDep, SettingsDep, SignerDep, Stat
 from backlot.core.errors import ProblemError, problem_response, problem_responses, unauthorized
 from backlot.core.params import MAX_ID, IdPath, Limit, Offset
 
-auth_router = APIRouter(prefix="/v1/auth", tags=["auth"])
-users_router = APIRouter(prefix="/v1/users", tags=["users"])
-corporations_router = APIRouter(prefix="/v1/corporations", tags=["corporations"])
+# Every route can meet these: malformed JSON, an oversized body, a schema mismatch.
+_COMMON = problem_responses(400, 413, 422)
+auth_router = APIRouter(prefix="/v1/auth", tags=["auth"], responses=_COMMON)
+users_router = APIRouter(prefix="/v1/users", tags=["users"], responses=_COMMON)
+corporations_router = APIRouter(prefix="/v1/corporations", tags=["corporations"], responses=_COMMON)
 
 _AUTHED = problem_responses(401, 422)
 _MANAGED = problem_responses(401, 403, 404, 422)
@@ -152,14 +154,12 @@ async def logout(session: SessionDep, clock: ClockDep, body: RefreshRequest) -> 
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@auth_router.post(
-    "/google", response_model=TokenPair, responses=problem_responses(400, 401, 403, 422)
-)
+@auth_router.post("/google", response_model=TokenPair, responses=problem_responses(401, 403, 404))
 async def google(session: SessionDep, state: StateDep, body: GoogleLoginRequest) -> Any:
     """Sign in with a Google ID token; creates or links the account, returns our tokens."""
     if state.id_tokens is None:
         raise ProblemError(
-            400, "google_login_disabled", "Google sign-in is not configured on this server."
+            404, "google_login_disabled", "Google sign-in is not configured on this server."
         )
     claims = await state.id_tokens.verify(body.id_token)
     user = await auth.sign_in_with_google(session, claims)
@@ -206,13 +206,13 @@ async def create_user(session: SessionDep, user: CurrentUser, body: UserCreate) 
     return await accounts_service.create_user(session, user, body)
 
 
-@users_router.get("/{user_id}", response_model=UserRead, responses=_MANAGED)
+@users_router.get("/{user_id:int}", response_model=UserRead, responses=_MANAGED)
 async def read_user(session: SessionDep, user: CurrentUser, user_id: IdPath) -> Any:
     return await accounts_service.get_user(session, user, user_id)
 
 
 @users_router.patch(
-    "/{user_id}", response_model=UserRead, responses=problem_responses(401, 403, 404, 409, 422)
+    "/{user_id:int}", response_model=UserRead, responses=problem_responses(401, 403, 404, 409, 422)
 )
 async def update_user(
     session: SessionDep, clock: ClockDep, user: CurrentUser, user_id: IdPath, body: UserUpdate
@@ -221,7 +221,7 @@ async def update_user(
 
 
 @users_router.delete(
-    "/{user_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 422)
+    "/{user_id:int}", status_code=204, responses=problem_responses(401, 403, 404, 409, 422)
 )
 async def delete_user(session: SessionDep, user: CurrentUser, user_id: IdPath) -> Response:
     await accounts_service.delete_user(session, user, user_id)
@@ -256,7 +256,9 @@ async def create_corporation(
     return _corporation_read(await accounts_service.create_corporation(session, user, body), clock)
 
 
-@corporations_router.get("/{corporation_id}", response_model=CorporationRead, responses=_MANAGED)
+@corporations_router.get(
+    "/{corporation_id:int}", response_model=CorporationRead, responses=_MANAGED
+)
 async def read_corporation(
     session: SessionDep, clock: ClockDep, user: CurrentUser, corporation_id: IdPath
 ) -> Any:
@@ -264,7 +266,9 @@ async def read_corporation(
     return _corporation_read(corporation, clock)
 
 
-@corporations_router.patch("/{corporation_id}", response_model=CorporationRead, responses=_MANAGED)
+@corporations_router.patch(
+    "/{corporation_id:int}", response_model=CorporationRead, responses=_MANAGED
+)
 async def update_corporation(
     session: SessionDep,
     clock: ClockDep,
@@ -278,7 +282,7 @@ async def update_corporation(
 
 
 @corporations_router.delete(
-    "/{corporation_id}", status_code=204, responses=problem_responses(401, 403, 404, 409, 422)
+    "/{corporation_id:int}", status_code=204, responses=problem_responses(401, 403, 404, 409, 422)
 )
 async def delete_corporation(
     session: SessionDep, user: CurrentUser, corporation_id: IdPath

@@ -9,14 +9,17 @@ from pydantic import (
     AfterValidator,
     AwareDatetime,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     EmailStr,
     Field,
     StringConstraints,
 )
+from pydantic.json_schema import SkipJsonSchema
 
 from backlot.accounts.models import PlanType, Role
 from backlot.core.params import IdField
+from backlot.core.text import no_control_characters
 
 
 def _lower(value: str) -> str:
@@ -24,8 +27,22 @@ def _lower(value: str) -> str:
 
 
 Email = Annotated[EmailStr, AfterValidator(_lower)]
+
+
+def _iso_text(value: object) -> object:
+    # Lax pydantic would read 0 as 1970-01-01; the API documents ISO 8601 text only.
+    if not isinstance(value, str | datetime):
+        raise ValueError("expected an ISO 8601 date-time string with a zone")
+    return value
+
+
+AwareTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
 Password = Annotated[str, Field(min_length=8, max_length=256)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(no_control_characters),
+]
 
 T = TypeVar("T")
 
@@ -79,13 +96,14 @@ class TokenPair(BaseModel):
 class CorporationCreate(StrictModel):
     name: Name
     plan_type: PlanType = PlanType.free
-    plan_expired_at: AwareDatetime | None = Field(None, description="Required for a paid plan.")
+    plan_expired_at: AwareTime | None = Field(None, description="Required for a paid plan.")
 
 
 class CorporationUpdate(StrictModel):
-    name: Name | None = None
-    plan_type: PlanType | None = None
-    plan_expired_at: AwareDatetime | None = None
+    # Omit a field to keep it; null is refused (the schema says so) except for the expiry.
+    name: Name | SkipJsonSchema[None] = None
+    plan_type: PlanType | SkipJsonSchema[None] = None
+    plan_expired_at: AwareTime | None = None
 
 
 class CorporationRead(BaseModel):
@@ -127,15 +145,15 @@ class UserCreate(StrictModel):
 
 
 class UserUpdate(StrictModel):
-    email: Email | None = None
-    display_name: Name | None = None
-    role: Role | None = None
-    password: Password | None = None
+    email: Email | SkipJsonSchema[None] = None
+    display_name: Name | SkipJsonSchema[None] = None
+    role: Role | SkipJsonSchema[None] = None
+    password: Password | SkipJsonSchema[None] = None
 
 
 class MeUpdate(StrictModel):
-    display_name: Name | None = None
-    password: Password | None = None
+    display_name: Name | SkipJsonSchema[None] = None
+    password: Password | SkipJsonSchema[None] = None
     current_password: Annotated[str, Field(max_length=256)] | None = Field(
         None, description="Required to set a new password when the account has one."
     )
