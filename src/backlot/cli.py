@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import copy
 import getpass
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 
@@ -46,9 +48,24 @@ def serve(
         port=port or settings.port,
         workers=None if reload else workers,
         reload=reload,
+        reload_dirs=[str(Path(__file__).resolve().parent)] if reload else None,
         log_level=settings.log_level,
+        log_config=_log_config(settings.log_level),
         proxy_headers=True,
     )
+
+
+def _log_config(level: str) -> dict[str, Any]:
+    """uvicorn's logging, plus our own `backlot.*` loggers on the same handler."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["loggers"]["backlot"] = {
+        "handlers": ["default"],
+        "level": level.upper(),
+        "propagate": False,
+    }
+    return config
 
 
 @db_app.command("upgrade")
