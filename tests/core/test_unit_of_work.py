@@ -63,3 +63,34 @@ async def test_timestamps_come_back_in_utc(database_url: str) -> None:
             assert corporation.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
     finally:
         await engine.dispose()
+
+
+async def test_after_commit_runs_only_after_a_commit(database_url: str) -> None:
+    from backlot.core.bus import build_bus
+    from backlot.core.db import after_commit
+
+    bus = build_bus(None)
+    engine = build_engine(database_url)
+    sessionmaker = build_sessionmaker(engine)
+    seen_by_action: list[int] = []
+    try:
+        with pytest.raises(RuntimeError):  # noqa: PT012 - the raise is the point
+            async with unit_of_work(sessionmaker) as session:
+                session.add(Corporation(name="Rolled back"))
+                after_commit(session, lambda: bus.publish("corp", "created", {}))
+                raise RuntimeError("rollback")
+        assert await bus.last_seq("corp") == 0  # nothing announced for a rolled-back change
+
+        async def announce() -> None:
+            # By now the row is visible to other sessions: the commit happened first.
+            seen_by_action.append(await _count(database_url))
+            await bus.publish("corp", "created", {})
+
+        async with unit_of_work(sessionmaker) as session:
+            session.add(Corporation(name="Kept"))
+            after_commit(session, announce)
+            assert await bus.last_seq("corp") == 0  # not before the commit
+        assert await bus.last_seq("corp") == 1
+        assert seen_by_action == [1]
+    finally:
+        await engine.dispose()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -106,6 +106,19 @@ def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
+AfterCommit = Callable[[], Awaitable[object]]
+_AFTER_COMMIT = "backlot.after_commit"
+
+
+def after_commit(session: AsyncSession, action: AfterCommit) -> None:
+    """Run `action` once this session's transaction has committed; never on rollback.
+
+    Event publishes and job enqueues go here, so nobody hears of a change that did not
+    happen, or before it is visible in the database.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
 @asynccontextmanager
 async def unit_of_work(
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -118,7 +131,9 @@ async def unit_of_work(
         try:
             yield session
         except BaseException:
+            session.info.pop(_AFTER_COMMIT, None)
             await session.rollback()
             raise
-        else:
-            await session.commit()
+        await session.commit()
+        for action in session.info.pop(_AFTER_COMMIT, []):
+            await action()

@@ -1,0 +1,146 @@
+"""Redis event bus for the scaled shape: a Lua script numbers each event, appends it to
+the channel's stream (the replay window) and publishes it; one pub/sub connection per
+process fans it out to local subscribers.
+
+Keys: `<prefix>bus:{channel}` (stream, entry id `0-<seq>`), `<prefix>bus-seq:{channel}`
+(counter); pub/sub channel `<prefix>bus:{channel}`. Both keys expire after `retention`
+of silence. Pub/sub is at-most-once (a process whose connection drops misses events);
+`seq` and `since` are how clients notice and catch up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from backlot.core.bus.base import Event, LocalSubscription, check_channel
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+    from redis.asyncio.client import PubSub
+
+log = logging.getLogger("backlot.bus")
+
+
+class RedisEventBus:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str = "",
+        window: int = 1000,
+        retention: timedelta = timedelta(days=1),
+    ) -> None:
+        self._redis = redis
+        self._prefix = prefix
+        self._window = window
+        self._retention_ms = int(retention.total_seconds() * 1000)
+        script = (resources.files("backlot.core.bus") / "publish.lua").read_text()
+        self._publish = redis.register_script(script)
+        self._pubsub: PubSub | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._subscribers: dict[str, set[LocalSubscription]] = {}
+        self._confirmed: dict[str, asyncio.Event] = {}
+        self._lock = asyncio.Lock()
+
+    def _key(self, channel: str) -> str:
+        return f"{self._prefix}bus:{{{check_channel(channel)}}}"
+
+    async def publish(self, channel: str, type: str, data: dict[str, Any]) -> Event:
+        key = self._key(channel)
+        seq = await self._publish(
+            keys=[key, f"{self._prefix}bus-seq:{{{channel}}}"],
+            args=[key, json.dumps(type), json.dumps(data), self._window, self._retention_ms],
+        )
+        return Event(channel, int(seq), type, data)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[LocalSubscription]:
+        key = self._key(channel)
+        subscriber = LocalSubscription()
+        async with self._lock:
+            first = key not in self._subscribers
+            self._subscribers.setdefault(key, set()).add(subscriber)
+            if first:
+                await self._listen(key)
+        try:
+            yield subscriber
+        finally:
+            async with self._lock:
+                self._subscribers[key].discard(subscriber)
+                if not self._subscribers[key]:
+                    del self._subscribers[key]
+                    if self._pubsub is not None:
+                        await self._pubsub.unsubscribe(key)
+
+    async def _listen(self, key: str) -> None:
+        if self._pubsub is None:
+            self._pubsub = self._redis.pubsub()
+        confirmed = self._confirmed[key] = asyncio.Event()
+        await self._pubsub.subscribe(key)
+        if self._reader is None or self._reader.done():
+            self._reader = asyncio.create_task(self._read(), name="backlot-bus-reader")
+        # Only once Redis confirms is every later PUBLISH guaranteed to reach us.
+        await asyncio.wait_for(confirmed.wait(), timeout=10)
+
+    async def _read(self) -> None:
+        assert self._pubsub is not None
+        while True:
+            try:
+                message = await self._pubsub.get_message(timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # connection trouble: redis-py resubscribes on reconnect
+                log.warning("bus subscription interrupted; reconnecting", exc_info=True)
+                await asyncio.sleep(0.5)
+                continue
+            if message is None:
+                continue
+            key = message["channel"].decode()
+            if message["type"] == "subscribe":
+                if key in self._confirmed:
+                    self._confirmed.pop(key).set()
+            elif message["type"] == "message":
+                self._deliver(key, message["data"])
+
+    def _deliver(self, key: str, raw: bytes) -> None:
+        payload = json.loads(raw)
+        channel = key[len(self._prefix) + len("bus:{") : -1]
+        event = Event(channel, int(payload["seq"]), payload["type"], payload["data"])
+        for subscriber in self._subscribers.get(key, ()):
+            subscriber.queue.put_nowait(event)
+
+    async def since(self, channel: str, seq: int) -> list[Event] | None:
+        key = self._key(channel)
+        last = await self.last_seq(channel)
+        if seq > last:
+            return None  # the channel restarted numbering: the client's state is stale
+        if seq == last:
+            return []
+        oldest: Any = await self._redis.xrange(key, count=1)
+        if not oldest or int(bytes(oldest[0][0]).split(b"-")[1]) > seq + 1:
+            return None
+        entries: Any = await self._redis.xrange(key, min=f"0-{seq + 1}")
+        events = []
+        for _id, fields in entries:
+            payload = json.loads(fields[b"p"])
+            events.append(Event(channel, int(payload["seq"]), payload["type"], payload["data"]))
+        return events
+
+    async def last_seq(self, channel: str) -> int:
+        value = await self._redis.get(f"{self._prefix}bus-seq:{{{check_channel(channel)}}}")
+        return int(value) if value else 0
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        if self._pubsub is not None:
+            await self._pubsub.aclose()  # type: ignore[no-untyped-call]
