@@ -10,6 +10,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+import pytest
 
 from backlot.accounts.superuser import create_superuser
 from backlot.settings import Settings
@@ -21,11 +22,24 @@ from tests.helpers import PASSWORD, running_server
 EXCLUDED_CHECKS = "positive_data_acceptance"
 
 
-def test_no_server_errors_anywhere(database_url: str, tmp_path: Path, settings: Settings) -> None:
+@pytest.mark.parametrize("actor", ["superuser", "admin"])
+def test_no_server_errors_anywhere(
+    database_url: str, tmp_path: Path, settings: Settings, actor: str
+) -> None:
+    """As the superuser (corporations, every user) and as a corporation admin (its users,
+    labeling projects and locks)."""
     anyio.run(create_superuser, settings, "fuzz@example.com", PASSWORD, None)
     env = {"BACKLOT_DATABASE_URL": database_url, "BACKLOT_SECRET_KEY": TEST_SECRET}
     with running_server(tmp_path, env) as base:
         login = {"email": "fuzz@example.com", "password": PASSWORD}
+        if actor == "admin":
+            login["email"] = "admin@example.com"
+            account = {**login, "corporation_name": "Fuzz Inc"}
+            httpx.post(f"{base}/v1/auth/register", json=account).raise_for_status()
+            project = {"name": "Fuzzed"}
+            token = httpx.post(f"{base}/v1/auth/login", json=login).json()["access_token"]
+            headers = {"Authorization": f"Bearer {token}"}
+            httpx.post(f"{base}/v1/labeling/projects", json=project, headers=headers)
         token = httpx.post(f"{base}/v1/auth/login", json=login).json()["access_token"]
         st = shutil.which("st", path=str(Path(sys.executable).parent)) or "st"
         result = subprocess.run(

@@ -13,15 +13,20 @@ from fastapi.middleware.cors import CORSMiddleware
 from backlot import __version__
 from backlot.accounts.router import auth_router, corporations_router, users_router
 from backlot.core.body_limit import BodyLimitMiddleware
+from backlot.core.bus import build_bus
 from backlot.core.clock import Clock, SystemClock
 from backlot.core.db import build_engine, build_sessionmaker
 from backlot.core.errors import install_error_handlers
+from backlot.core.locks import build_lock_store
 from backlot.core.metrics import HttpMetrics, MetricsMiddleware
 from backlot.core.migrate import current_revisions, head_revisions
 from backlot.core.oidc import IdTokenVerifier
 from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState
+from backlot.labeling.events import LabelingEvents
+from backlot.labeling.router import router as labeling_router
+from backlot.labeling.tasks import LabelingRuntime
 from backlot.ops import router as ops_router
 from backlot.settings import Settings
 
@@ -34,6 +39,7 @@ TAGS = [
     {"name": "auth", "description": "Sign in with a password or Google; rotate and revoke tokens."},
     {"name": "users", "description": "Users of a corporation, and yourself."},
     {"name": "corporations", "description": "Tenants and their plans."},
+    {"name": "labeling", "description": "Projects of files and exclusive file locks."},
     {"name": "ops", "description": "Health, readiness and metrics."},
 ]
 
@@ -63,6 +69,7 @@ async def build_state(settings: Settings, clock: Clock) -> AppState:
         id_tokens = IdTokenVerifier(
             settings.google_jwks_url, settings.google_issuers, settings.google_client_id
         )
+    redis = _build_redis(settings)
     return AppState(
         settings=settings,
         clock=clock,
@@ -70,7 +77,9 @@ async def build_state(settings: Settings, clock: Clock) -> AppState:
         sessionmaker=build_sessionmaker(engine),
         signer=TokenSigner(secret, settings.jwt_issuer, clock),
         id_tokens=id_tokens,
-        redis=_build_redis(settings),
+        redis=redis,
+        locks=build_lock_store(redis, clock),
+        bus=build_bus(redis, window=settings.event_window),
     )
 
 
@@ -82,10 +91,16 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await build_state(settings, clock)
         app.state.backlot = state
+        labeling = LabelingRuntime(LabelingEvents(state.bus))
+        app.state.labeling = labeling
+        labeling.start(state)
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
         try:
             yield
         finally:
+            await labeling.stop()
+            await state.bus.close()
+            await state.locks.close()
             if state.redis is not None:
                 await state.redis.aclose()
             await state.engine.dispose()
@@ -108,6 +123,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
-    for router in (ops_router, auth_router, users_router, corporations_router):
+    for router in (ops_router, auth_router, users_router, corporations_router, labeling_router):
         app.include_router(router)
     return app

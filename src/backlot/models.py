@@ -2,5 +2,14 @@
 
 from backlot.accounts.models import Corporation, RefreshToken, User
 from backlot.core.db import Base
+from backlot.labeling.models import LabelingFile, LabelingProject, LockEvent
 
-__all__ = ["Base", "Corporation", "RefreshToken", "User"]
+__all__ = [
+    "Base",
+    "Corporation",
+    "LabelingFile",
+    "LabelingProject",
+    "LockEvent",
+    "RefreshToken",
+    "User",
+]

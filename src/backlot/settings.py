@@ -69,6 +69,21 @@ class Settings(BaseSettings):
         1_048_576, ge=1024, description="Largest request body accepted (uploads set their own)."
     )
     db_pool_size: int = Field(10, ge=1, description="Connections per process (PostgreSQL).")
+    labeling_lock_ttl_seconds: float = Field(
+        60,
+        gt=0,
+        le=86400,
+        description="A labeling file lock lapses this long after its last renewal.",
+    )
+    labeling_disconnect_grace_seconds: float = Field(
+        5, ge=0, le=3600, description="How long a vanished socket's locks are kept (page reloads)."
+    )
+    lock_sweep_interval_seconds: float = Field(
+        1, gt=0, le=60, description="How often each process sweeps lapsed locks."
+    )
+    event_window: int = Field(
+        1000, ge=10, description="Events per channel kept for reconnecting clients."
+    )
     log_level: str = Field("info", description="Log level of the service.")
 
     @field_validator("database_url")

@@ -8,8 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
 from backlot.core.db import unit_of_work
+from backlot.core.locks import LockStore
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState, app_state
 from backlot.settings import Settings
@@ -32,6 +34,14 @@ def _signer(request: Request) -> TokenSigner:
     return app_state(request).signer
 
 
+def _locks(request: Request) -> LockStore:
+    return app_state(request).locks
+
+
+def _bus(request: Request) -> EventBus:
+    return app_state(request).bus
+
+
 StateDep = Annotated[AppState, Depends(app_state)]
 # scope="function": the transaction commits before the response is sent, so a client
 # that saw 2xx can rely on the write being durable.
@@ -39,3 +49,5 @@ SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 SignerDep = Annotated[TokenSigner, Depends(_signer)]
+LocksDep = Annotated[LockStore, Depends(_locks)]
+BusDep = Annotated[EventBus, Depends(_bus)]

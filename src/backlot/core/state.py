@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
+from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
+from backlot.core.locks import LockStore
 from backlot.core.oidc import IdTokenVerifier
 from backlot.core.security import TokenSigner
 from backlot.settings import Settings
@@ -26,6 +28,8 @@ class AppState:
     signer: TokenSigner
     id_tokens: IdTokenVerifier | None
     redis: Redis | None
+    locks: LockStore
+    bus: EventBus
 
 
 def app_state(connection: HTTPConnection) -> AppState:

@@ -1,0 +1,1 @@
+"""Labeling (seed 000): projects of files, exclusive file locks with TTL, live updates."""

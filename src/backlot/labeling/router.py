@@ -1,0 +1,237 @@
+"""HTTP routes of the labeling app under /v1/labeling (seed 000's lock, unlock, status)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from backlot.accounts.deps import CurrentUser
+from backlot.accounts.schemas import Page
+from backlot.core.deps import BusDep, ClockDep, LocksDep, SessionDep, SettingsDep
+from backlot.core.errors import problem_responses
+from backlot.core.params import IdPath, Limit, Offset
+from backlot.labeling import service
+from backlot.labeling.deps import EventsDep
+from backlot.labeling.events import project_channel
+from backlot.labeling.schemas import (
+    FileCreate,
+    FileRead,
+    HeartbeatRead,
+    HeartbeatRequest,
+    LockEventRead,
+    LockRead,
+    LockRequest,
+    ProjectCreate,
+    ProjectRead,
+    ProjectUpdate,
+    StatusRead,
+    UnlockRequest,
+)
+from backlot.settings import Settings
+
+router = APIRouter(
+    prefix="/v1/labeling", tags=["labeling"], responses=problem_responses(400, 401, 413, 422)
+)
+_ITEM = problem_responses(403, 404)
+
+
+def _ttl(settings: Settings) -> timedelta:
+    return timedelta(seconds=settings.labeling_lock_ttl_seconds)
+
+
+@router.get("/projects", response_model=Page[ProjectRead])
+async def list_projects(
+    session: SessionDep, user: CurrentUser, limit: Limit = 50, offset: Offset = 0
+) -> Any:
+    """Projects of your corporation."""
+    items, total = await service.list_projects(session, user, limit, offset)
+    return Page[ProjectRead](
+        items=[ProjectRead.model_validate(p) for p in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/projects",
+    status_code=201,
+    response_model=ProjectRead,
+    responses=problem_responses(403, 409),
+)
+async def create_project(session: SessionDep, user: CurrentUser, body: ProjectCreate) -> Any:
+    """Admins create a project in their corporation."""
+    return await service.create_project(session, user, body.name)
+
+
+@router.get("/projects/{project_id:int}", response_model=ProjectRead, responses=_ITEM)
+async def read_project(session: SessionDep, user: CurrentUser, project_id: IdPath) -> Any:
+    return await service.get_project(session, user, project_id)
+
+
+@router.patch(
+    "/projects/{project_id:int}",
+    response_model=ProjectRead,
+    responses=problem_responses(403, 404, 409),
+)
+async def rename_project(
+    session: SessionDep, user: CurrentUser, project_id: IdPath, body: ProjectUpdate
+) -> Any:
+    return await service.rename_project(session, user, project_id, body.name)
+
+
+@router.delete("/projects/{project_id:int}", status_code=204, responses=_ITEM)
+async def delete_project(
+    session: SessionDep, locks: LocksDep, user: CurrentUser, project_id: IdPath
+) -> Response:
+    """Admins delete a project, its files, its audit trail and its locks."""
+    await service.delete_project(session, locks, user, project_id)
+    return Response(status_code=204)
+
+
+@router.get("/projects/{project_id:int}/files", response_model=Page[FileRead], responses=_ITEM)
+async def list_files(
+    session: SessionDep,
+    locks: LocksDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    project_id: IdPath,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    """The project's registered files, each with its lock (or null)."""
+    project = await service.get_project(session, user, project_id)
+    files, total = await service.list_files(session, project, limit, offset)
+    held = {lock.resource: lock for lock in await locks.holders(str(project.id))}
+    now = clock.now()
+    items = [
+        FileRead(
+            id=f.id,
+            name=f.name,
+            created_at=f.created_at,
+            lock=service.lock_read(held[f.name], now) if f.name in held else None,
+        )
+        for f in files
+    ]
+    return Page[FileRead](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/projects/{project_id:int}/files",
+    status_code=201,
+    response_model=FileRead,
+    responses=problem_responses(403, 404, 409),
+)
+async def add_file(
+    session: SessionDep, user: CurrentUser, project_id: IdPath, body: FileCreate
+) -> Any:
+    """Register a file of the project by name (members)."""
+    project = await service.get_project(session, user, project_id)
+    file = await service.add_file(session, project, body.name)
+    return FileRead(id=file.id, name=file.name, created_at=file.created_at, lock=None)
+
+
+@router.delete("/projects/{project_id:int}/files/{file_id:int}", status_code=204, responses=_ITEM)
+async def delete_file(
+    session: SessionDep, user: CurrentUser, project_id: IdPath, file_id: IdPath
+) -> Response:
+    project = await service.get_project(session, user, project_id)
+    await service.delete_file(session, user, project, file_id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/projects/{project_id:int}/lock-events",
+    response_model=Page[LockEventRead],
+    responses=_ITEM,
+)
+async def list_lock_events(
+    session: SessionDep,
+    user: CurrentUser,
+    project_id: IdPath,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    """Admins: every lock change of the project (who, what, why), newest first."""
+    project = await service.get_project(session, user, project_id)
+    items, total = await service.list_lock_events(session, user, project, limit, offset)
+    return Page[LockEventRead](
+        items=[LockEventRead.model_validate(i) for i in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post("/lock", response_model=LockRead, responses=problem_responses(404, 409))
+async def lock(
+    session: SessionDep,
+    locks: LocksDep,
+    events: EventsDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    body: LockRequest,
+) -> Any:
+    """Lock a file for yourself. 409 `lock_held` names the holder and the time left;
+    409 `owner_limit` when you hold another file of the project (send `switch: true`)."""
+    project = await service.get_project(session, user, body.project_id)
+    held = await service.lock_file(
+        session, locks, events, clock, user, project, body.file_name, _ttl(settings), body.switch
+    )
+    return service.lock_read(held, clock.now())
+
+
+@router.post("/unlock", status_code=204, responses=problem_responses(403, 404))
+async def unlock(
+    session: SessionDep,
+    locks: LocksDep,
+    events: EventsDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    body: UnlockRequest,
+) -> Response:
+    """Release your lock; admins may `force` someone else's (recorded)."""
+    project = await service.get_project(session, user, body.project_id)
+    await service.unlock_file(
+        session, locks, events, clock, user, project, body.file_name, body.force
+    )
+    return Response(status_code=204)
+
+
+@router.post("/heartbeat", response_model=HeartbeatRead, responses=problem_responses(404))
+async def heartbeat(
+    session: SessionDep,
+    locks: LocksDep,
+    events: EventsDep,
+    clock: ClockDep,
+    settings: SettingsDep,
+    user: CurrentUser,
+    body: HeartbeatRequest,
+) -> Any:
+    """Extend the TTL of every lock you hold in the project (for clients without a socket)."""
+    project = await service.get_project(session, user, body.project_id)
+    renewed = await service.heartbeat(session, locks, events, clock, user, project, _ttl(settings))
+    now = clock.now()
+    return HeartbeatRead(renewed=[service.lock_read(lock, now) for lock in renewed])
+
+
+@router.get("/status/{project_id:int}", response_model=StatusRead, responses=_ITEM)
+async def status(
+    session: SessionDep,
+    locks: LocksDep,
+    bus: BusDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    project_id: IdPath,
+) -> Any:
+    """Every lock of the project, with the sequence number of the latest lock event."""
+    project = await service.get_project(session, user, project_id)
+    seq = await bus.last_seq(project_channel(project.id))
+    now = clock.now()
+    held = await locks.holders(str(project.id))
+    return StatusRead(
+        project_id=project.id, seq=seq, locks=[service.lock_read(lock, now) for lock in held]
+    )

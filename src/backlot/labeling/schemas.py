@@ -1,0 +1,122 @@
+"""API shapes of the labeling app."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from backlot.core.params import IdField
+from backlot.core.text import no_control_characters
+
+
+def _plain_file_name(value: str) -> str:
+    # The name is a lock key and later an object key: no paths, no tricks.
+    if "/" in value or "\\" in value or value in (".", ".."):
+        raise ValueError("a file name cannot contain path separators or be . or ..")
+    return value
+
+
+FileName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
+    AfterValidator(no_control_characters),
+    AfterValidator(_plain_file_name),
+]
+ProjectName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(no_control_characters),
+]
+
+
+class StrictModel(BaseModel):
+    # strict: "1" is not a project id and "yes" is not a boolean.
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class ReleaseReason(StrEnum):
+    unlocked = "unlocked"
+    expired = "expired"
+    disconnected = "disconnected"
+    forced = "forced"
+    switched = "switched"
+
+
+class ProjectCreate(StrictModel):
+    name: ProjectName
+
+
+class ProjectUpdate(StrictModel):
+    name: ProjectName
+
+
+class ProjectRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    corporation_id: int
+    name: str
+    created_at: datetime
+
+
+class FileCreate(StrictModel):
+    name: FileName
+
+
+class LockRead(BaseModel):
+    project_id: int
+    file: str
+    user_id: int
+    user: str = Field(description="Display name of the holder.")
+    token: int = Field(description="Fencing token: increases with every new holder.")
+    expires_at: datetime
+    expires_in_ms: int
+
+
+class FileRead(BaseModel):
+    id: int
+    name: str
+    created_at: datetime
+    lock: LockRead | None
+
+
+class LockRequest(StrictModel):
+    project_id: IdField
+    file_name: FileName
+    switch: bool = Field(False, description="Release the lock you hold in the project first.")
+
+
+class UnlockRequest(StrictModel):
+    project_id: IdField
+    file_name: FileName
+    force: bool = Field(False, description="Admins: release someone else's lock.")
+
+
+class HeartbeatRequest(StrictModel):
+    project_id: IdField
+
+
+class StatusRead(BaseModel):
+    project_id: int
+    seq: int = Field(description="Sequence number of the project's latest lock event.")
+    locks: list[LockRead]
+
+
+class HeartbeatRead(BaseModel):
+    renewed: list[LockRead]
+
+
+class LockEventRead(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    file_name: str
+    action: str
+    reason: str | None
+    holder_id: int | None
+    actor_id: int | None
+    token: int
+    at: datetime
