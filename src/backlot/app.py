@@ -7,8 +7,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
+import socketio
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
 
 from backlot import __version__
 from backlot.accounts.router import auth_router, corporations_router, users_router
@@ -21,10 +23,12 @@ from backlot.core.locks import build_lock_store
 from backlot.core.metrics import HttpMetrics, MetricsMiddleware
 from backlot.core.migrate import current_revisions, head_revisions
 from backlot.core.oidc import IdTokenVerifier
+from backlot.core.realtime import build_socketio
 from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState
 from backlot.labeling.events import LabelingEvents
+from backlot.labeling.realtime import LabelingSockets
 from backlot.labeling.router import router as labeling_router
 from backlot.labeling.tasks import LabelingRuntime
 from backlot.ops import router as ops_router
@@ -83,6 +87,13 @@ async def build_state(settings: Settings, clock: Clock) -> AppState:
     )
 
 
+def create_asgi_app(settings: Settings | None = None, clock: Clock | None = None) -> ASGIApp:
+    """What `backlot serve` runs: Socket.IO at /socket.io/, everything else to FastAPI."""
+    app = create_app(settings, clock)
+    asgi: ASGIApp = socketio.ASGIApp(app.state.sio, other_asgi_app=app, socketio_path="socket.io")
+    return asgi
+
+
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
     settings = settings or Settings()
     clock = clock or SystemClock()
@@ -91,14 +102,20 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await build_state(settings, clock)
         app.state.backlot = state
-        labeling = LabelingRuntime(LabelingEvents(state.bus))
+        events = LabelingEvents(state.bus)
+        events.attach(sio.emit)
+        presence = build_lock_store(state.redis, clock, prefix="presence:")
+        labeling = LabelingRuntime(events, presence)
         app.state.labeling = labeling
+        sockets = LabelingSockets(sio, app, events, presence)
         labeling.start(state)
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
         try:
             yield
         finally:
+            await sockets.stop()
             await labeling.stop()
+            await presence.close()
             await state.bus.close()
             await state.locks.close()
             if state.redis is not None:
@@ -113,6 +130,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         lifespan=lifespan,
     )
     app.state.http_metrics = HttpMetrics()
+    sio = build_socketio(settings)
+    app.state.sio = sio
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(

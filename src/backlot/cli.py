@@ -42,7 +42,7 @@ def serve(
     if settings.auto_migrate:
         migrate.upgrade(settings.database_url)
     uvicorn.run(
-        "backlot.app:create_app",
+        "backlot.app:create_asgi_app",
         factory=True,
         host=host or settings.host,
         port=port or settings.port,

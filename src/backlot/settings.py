@@ -81,6 +81,15 @@ class Settings(BaseSettings):
     lock_sweep_interval_seconds: float = Field(
         1, gt=0, le=60, description="How often each process sweeps lapsed locks."
     )
+    socket_ping_interval_seconds: float = Field(
+        25,
+        gt=0,
+        le=300,
+        description="Socket.IO ping interval (how soon a vanished browser is noticed).",
+    )
+    socket_ping_timeout_seconds: float = Field(
+        20, gt=0, le=300, description="Socket.IO ping timeout."
+    )
     event_window: int = Field(
         1000, ge=10, description="Events per channel kept for reconnecting clients."
     )

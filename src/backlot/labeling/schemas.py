@@ -99,6 +99,16 @@ class HeartbeatRequest(StrictModel):
     project_id: IdField
 
 
+class ProjectRef(StrictModel):
+    project_id: IdField
+
+
+class JoinProject(StrictModel):
+    project_id: IdField
+    user_id: IdField | None = Field(None, description="If sent, must be the signed-in user.")
+    since: int | None = Field(None, ge=0, description="Last seq seen: replay what followed.")
+
+
 class StatusRead(BaseModel):
     project_id: int
     seq: int = Field(description="Sequence number of the project's latest lock event.")

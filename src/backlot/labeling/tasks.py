@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass, field
 
 from backlot.core.db import unit_of_work
+from backlot.core.locks import LockStore
 from backlot.core.state import AppState
 from backlot.labeling import service
 from backlot.labeling.events import LabelingEvents, LockChange
@@ -37,6 +38,7 @@ class LabelingRuntime:
     """What the labeling app keeps running in each process."""
 
     events: LabelingEvents
+    presence: LockStore
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def start(self, state: AppState) -> None:
@@ -47,6 +49,7 @@ class LabelingRuntime:
         while True:
             try:
                 await sweep_once(state, self.events)
+                await self.presence.sweep()  # lapsed presence needs no announcement
             except asyncio.CancelledError:
                 raise
             except Exception:  # keep sweeping: a failed round is retried on the next tick

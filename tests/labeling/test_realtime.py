@@ -1,0 +1,287 @@
+"""Seed 000's realtime protocol against real servers (`backlot serve` on 127.0.0.1) with
+real python-socketio clients: broadcasts, expiry, heartbeats, vanished browsers, resync,
+and two server processes sharing Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from collections.abc import AsyncIterator, Iterator
+from contextlib import ExitStack, asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import socketio
+
+from tests.conftest import REDIS_URL, TEST_SECRET, needs_redis
+from tests.helpers import PASSWORD, running_server, unique_email
+
+FAST = {
+    "BACKLOT_SECRET_KEY": TEST_SECRET,
+    "BACKLOT_LABELING_LOCK_TTL_SECONDS": "2",
+    "BACKLOT_LOCK_SWEEP_INTERVAL_SECONDS": "0.2",
+    "BACKLOT_LABELING_DISCONNECT_GRACE_SECONDS": "0.5",
+    "BACKLOT_LOG_LEVEL": "warning",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    cwd = tmp_path_factory.mktemp("realtime")
+    with running_server(cwd, FAST) as base:
+        yield base
+
+
+@dataclass
+class Team:
+    base: str
+    project: int
+    admin: str  # access tokens
+    guest: str
+    guest_id: int
+
+
+async def make_team(base: str) -> Team:
+    async with httpx.AsyncClient(base_url=base) as http:
+        admin_email, guest_email = unique_email("rt-admin"), unique_email("rt-guest")
+        await http.post(
+            "/v1/auth/register",
+            json={"email": admin_email, "password": PASSWORD, "corporation_name": admin_email},
+        )
+        login = {"email": admin_email, "password": PASSWORD}
+        admin = (await http.post("/v1/auth/login", json=login)).json()["access_token"]
+        headers = {"Authorization": f"Bearer {admin}"}
+        project = await http.post("/v1/labeling/projects", json={"name": "P"}, headers=headers)
+        guest = await http.post(
+            "/v1/users", json={"email": guest_email, "password": PASSWORD}, headers=headers
+        )
+        login = {"email": guest_email, "password": PASSWORD}
+        guest_token = (await http.post("/v1/auth/login", json=login)).json()["access_token"]
+    return Team(base, project.json()["id"], admin, guest_token, guest.json()["id"])
+
+
+class Listener:
+    """A socket.io client that records every lock event it hears."""
+
+    def __init__(self) -> None:
+        self.client = socketio.AsyncClient(reconnection=False)
+        self.events: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+        for name in ("lock_acquired", "lock_released", "error"):
+            self.client.on(name, self._recorder(name))
+
+    def _recorder(self, name: str) -> Any:
+        async def record(data: dict[str, Any]) -> None:
+            await self.events.put((name, data))
+
+        return record
+
+    async def next(self, timeout: float = 5) -> tuple[str, dict[str, Any]]:
+        return await asyncio.wait_for(self.events.get(), timeout)
+
+    async def quiet(self, seconds: float) -> list[tuple[str, dict[str, Any]]]:
+        await asyncio.sleep(seconds)
+        heard = []
+        while not self.events.empty():
+            heard.append(self.events.get_nowait())
+        return heard
+
+
+@asynccontextmanager
+async def listening(base: str, token: str, project: int) -> AsyncIterator[Listener]:
+    listener = Listener()
+    await listener.client.connect(base, auth={"token": token}, transports=["websocket"])
+    ack = await listener.client.call("join_project", {"project_id": project}, timeout=5)
+    assert ack["ok"], ack
+    try:
+        yield listener
+    finally:
+        await listener.client.disconnect()
+
+
+async def rest(team: Team, token: str, path: str, body: dict[str, Any]) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=team.base) as http:
+        return await http.post(path, json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+async def test_connect_needs_a_valid_token(server: str) -> None:
+    for auth in (None, {"token": "garbage"}, {"nothing": 1}):
+        client = socketio.AsyncClient(reconnection=False)
+        with pytest.raises(socketio.exceptions.ConnectionError, match="namespaces failed"):
+            await client.connect(server, auth=auth, transports=["websocket"])
+    team = await make_team(server)
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(server, auth={"token": team.guest}, transports=["websocket"])
+    assert client.connected
+    await client.disconnect()
+
+
+async def test_rest_lock_and_unlock_reach_every_client_in_the_room(server: str) -> None:
+    team = await make_team(server)
+    async with (
+        listening(server, team.admin, team.project) as a,
+        listening(server, team.guest, team.project) as b,
+    ):
+        body = {"project_id": team.project, "file_name": "image1.jpg"}
+        assert (await rest(team, team.guest, "/v1/labeling/lock", body)).status_code == 200
+        for listener in (a, b):
+            name, data = await listener.next()
+            assert name == "lock_acquired"
+            assert data["file"] == "image1.jpg"
+            assert data["user_id"] == team.guest_id
+            assert data["seq"] == 1
+        assert (await rest(team, team.guest, "/v1/labeling/unlock", body)).status_code == 204
+        for listener in (a, b):
+            assert await listener.next() == (
+                "lock_released",
+                {"file": "image1.jpg", "reason": "unlocked", "user_id": team.guest_id, "seq": 2},
+            )
+
+
+async def test_expiry_is_heard_exactly_once(server: str) -> None:
+    team = await make_team(server)
+    async with listening(server, team.admin, team.project) as watcher:
+        body = {"project_id": team.project, "file_name": "a.jpg"}
+        await rest(team, team.guest, "/v1/labeling/lock", body)
+        assert (await watcher.next())[0] == "lock_acquired"
+        name, data = await watcher.next(timeout=6)  # TTL is 2 s, sweeps every 0.2 s
+        assert (name, data["reason"], data["file"]) == ("lock_released", "expired", "a.jpg")
+        assert await watcher.quiet(1.5) == []  # no second announcement
+
+
+async def test_socket_heartbeats_keep_the_lock_across_three_ttls(server: str) -> None:
+    team = await make_team(server)
+    async with (
+        listening(server, team.admin, team.project) as watcher,
+        listening(server, team.guest, team.project) as holder,
+    ):
+        await rest(
+            team,
+            team.guest,
+            "/v1/labeling/lock",
+            {"project_id": team.project, "file_name": "a.jpg"},
+        )
+        assert (await watcher.next())[0] == "lock_acquired"
+        for _ in range(8):  # 6 s = three TTLs
+            ack = await holder.client.call("heartbeat", {}, timeout=5)
+            assert [lock["file"] for lock in ack["renewed"]] == ["a.jpg"]
+            await asyncio.sleep(0.75)
+        assert await watcher.quiet(0) == []
+        name, data = await watcher.next(timeout=6)  # heartbeats stop: it lapses
+        assert (name, data["reason"]) == ("lock_released", "expired")
+
+
+async def test_join_acks_state_and_replays_missed_events(server: str) -> None:
+    team = await make_team(server)
+    body = {"project_id": team.project, "file_name": "a.jpg"}
+    await rest(team, team.guest, "/v1/labeling/lock", body)
+    await rest(team, team.guest, "/v1/labeling/unlock", body)
+    await rest(team, team.guest, "/v1/labeling/lock", {**body, "file_name": "b.jpg"})
+    client = socketio.AsyncClient(reconnection=False)
+    await client.connect(server, auth={"token": team.admin}, transports=["websocket"])
+    try:
+        ack = await client.call("join_project", {"project_id": team.project, "since": 1})
+        assert ack["seq"] == 3
+        assert [lock["file"] for lock in ack["locks"]] == ["b.jpg"]
+        assert [(e["event"], e["seq"]) for e in ack["missed"]] == [
+            ("lock_released", 2),
+            ("lock_acquired", 3),
+        ]
+    finally:
+        await client.disconnect()
+
+
+async def test_bad_events_get_errors_and_the_connection_survives(server: str) -> None:
+    team = await make_team(server)
+    other = await make_team(server)
+    listener = Listener()
+    await listener.client.connect(server, auth={"token": team.guest}, transports=["websocket"])
+    try:
+        cases = [
+            ({"project_id": other.project}, "not_found"),
+            ({"project_id": team.project, "user_id": 999999}, "user_mismatch"),
+            ({"project_id": "1"}, "validation_failed"),
+            ("not a dict", "validation_failed"),
+            ({}, "validation_failed"),
+        ]
+        for payload, code in cases:
+            ack = await listener.client.call("join_project", payload, timeout=5)
+            assert (ack["ok"], ack["code"]) == (False, code), ack
+            assert (await listener.next())[1]["code"] == code
+        left = await listener.client.call("leave_project", {"project_id": team.project})
+        assert left["code"] == "not_joined"
+        ok = await listener.client.call("join_project", {"project_id": team.project})
+        assert ok["ok"]
+    finally:
+        await listener.client.disconnect()
+
+
+VANISHING_CLIENT = textwrap.dedent(
+    """
+    import asyncio, sys, socketio
+
+    async def main():
+        client = socketio.AsyncClient(reconnection=False)
+        await client.connect(sys.argv[1], auth={"token": sys.argv[2]}, transports=["websocket"])
+        ack = await client.call("join_project", {"project_id": int(sys.argv[3])})
+        print("joined" if ack["ok"] else ack, flush=True)
+        await asyncio.sleep(3600)
+
+    asyncio.run(main())
+    """
+)
+
+
+async def test_vanished_browser_loses_its_locks_after_the_grace(server: str) -> None:
+    team = await make_team(server)
+    async with listening(server, team.admin, team.project) as watcher:
+        browser = subprocess.Popen(
+            [sys.executable, "-c", VANISHING_CLIENT, server, team.guest, str(team.project)],
+            stdout=subprocess.PIPE,
+        )
+        try:
+            assert browser.stdout is not None
+            line = await asyncio.to_thread(browser.stdout.readline)
+            assert line.strip() == b"joined"
+            await rest(
+                team,
+                team.guest,
+                "/v1/labeling/lock",
+                {"project_id": team.project, "file_name": "a.jpg"},
+            )
+            assert (await watcher.next())[0] == "lock_acquired"
+            os.kill(browser.pid, signal.SIGKILL)  # no goodbye: the browser just vanishes
+        finally:
+            browser.kill()
+            browser.wait()
+        name, data = await watcher.next(timeout=1.9)  # grace 0.5 s, before the 2 s TTL
+        assert (name, data["reason"]) == ("lock_released", "disconnected")
+
+
+@needs_redis
+async def test_two_processes_behave_as_one(tmp_path: Path) -> None:
+    assert REDIS_URL is not None
+    env = {
+        **FAST,
+        "BACKLOT_REDIS_URL": REDIS_URL,
+        "BACKLOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
+    }
+    with ExitStack() as stack:
+        base_a = stack.enter_context(running_server(tmp_path, env))
+        base_b = stack.enter_context(running_server(tmp_path, env))
+        team = await make_team(base_a)
+        async with listening(base_b, team.admin, team.project) as on_b:
+            body = {"project_id": team.project, "file_name": "a.jpg"}
+            assert (await rest(team, team.guest, "/v1/labeling/lock", body)).status_code == 200
+            name, data = await on_b.next()
+            assert (name, data["file"]) == ("lock_acquired", "a.jpg")
+            b_team = Team(base_b, team.project, team.admin, team.admin, 0)
+            refused = await rest(b_team, team.admin, "/v1/labeling/lock", body)
+            assert refused.status_code == 409  # the lock taken through A is held on B
+            assert refused.json()["code"] == "lock_held"
