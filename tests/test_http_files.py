@@ -96,6 +96,6 @@ async def test_http_files_run_in_order(client: AsyncClient, settings: Settings) 
     client.base_url = "http://127.0.0.1:8000"  # type: ignore[assignment]
     await create_superuser(settings, "root@example.com", "root password 1", None)
     ran = 0
-    for name in ("auth.http", "users.http", "corporations.http"):
+    for name in ("auth.http", "users.http", "corporations.http", "labeling.http"):
         ran += await _run(client, HTTP_DIR / name)
     assert ran >= 20

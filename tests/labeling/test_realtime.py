@@ -285,3 +285,49 @@ async def test_two_processes_behave_as_one(tmp_path: Path) -> None:
             refused = await rest(b_team, team.admin, "/v1/labeling/lock", body)
             assert refused.status_code == 409  # the lock taken through A is held on B
             assert refused.json()["code"] == "lock_held"
+
+
+@needs_redis
+async def test_fifty_users_race_for_one_file_over_two_processes(tmp_path: Path) -> None:
+    assert REDIS_URL is not None
+    env = {
+        **FAST,
+        "BACKLOT_REDIS_URL": REDIS_URL,
+        "BACKLOT_LABELING_LOCK_TTL_SECONDS": "60",
+        "BACKLOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
+    }
+    with ExitStack() as stack:
+        bases = [stack.enter_context(running_server(tmp_path, env)) for _ in range(2)]
+        team = await make_team(bases[0])
+        tokens = []
+        async with httpx.AsyncClient(base_url=bases[0], timeout=30) as http:
+            admin = {"Authorization": f"Bearer {team.admin}"}
+            for _ in range(50):
+                email = unique_email("racer")
+                await http.post(
+                    "/v1/users", json={"email": email, "password": PASSWORD}, headers=admin
+                )
+                login = {"email": email, "password": PASSWORD}
+                tokens.append(
+                    (await http.post("/v1/auth/login", json=login)).json()["access_token"]
+                )
+
+        async def attempt(index: int, file: str, token: str) -> httpx.Response:
+            async with httpx.AsyncClient(base_url=bases[index % 2], timeout=30) as http:
+                return await http.post(
+                    "/v1/labeling/lock",
+                    json={"project_id": team.project, "file_name": file},
+                    headers={"Authorization": f"Bearer {token}"},
+                )
+
+        results = await asyncio.gather(
+            *(attempt(i, "hot.jpg", token) for i, token in enumerate(tokens))
+        )
+        codes = sorted(r.status_code for r in results)
+        assert codes == [200] + [409] * 49, codes
+        assert {r.json()["code"] for r in results if r.status_code == 409} == {"lock_held"}
+
+        # One user asking for two files at once, on both processes: at most one grant.
+        both = await asyncio.gather(*(attempt(i, f"file{i}.jpg", team.guest) for i in range(6)))
+        assert sum(r.status_code == 200 for r in both) == 1
+        assert {r.json()["code"] for r in both if r.status_code == 409} == {"owner_limit"}
