@@ -8,6 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
+WEB    := src/backlot/web
+WEB_STAMP := $(WEB)/node_modules/.installed
+
 .PHONY: run test lint format lock check-lock bench clean
 
 $(STAMP): pyproject.toml requirements/dev.txt
@@ -18,10 +21,16 @@ $(STAMP): pyproject.toml requirements/dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-run: $(STAMP)
+# The pages' browser libraries (socket.io-client) come from npm, pinned by package-lock.json.
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error && touch $(WEB_STAMP); \
+	else echo "npm not found: the web pages will lack their browser libraries"; fi
+
+run: $(STAMP) $(WEB_STAMP)
 	$(BIN)/backlot serve
 
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP)
 	$(BIN)/pytest
 
 lint: $(STAMP)
@@ -43,7 +52,7 @@ check-lock: $(STAMP)
 	$(BIN)/uv lock --check
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules
 
 bench: $(STAMP)
 	$(BIN)/python bench/auth_overhead.py

@@ -33,6 +33,7 @@ from backlot.labeling.router import router as labeling_router
 from backlot.labeling.tasks import LabelingRuntime
 from backlot.ops import router as ops_router
 from backlot.settings import Settings
+from backlot.web.pages import install_pages
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -144,4 +145,5 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
     for router in (ops_router, auth_router, users_router, corporations_router, labeling_router):
         app.include_router(router)
+    install_pages(app)
     return app

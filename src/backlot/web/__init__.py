@@ -1,0 +1,1 @@
+"""Small browser pages, one per app; plain HTML and JavaScript, no bundler."""

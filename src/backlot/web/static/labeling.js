@@ -1,0 +1,194 @@
+// The labeling page: sign in, pick a project, see who holds which file, live.
+// Plain browser JavaScript on top of the official socket.io-client build.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const state = {
+  token: sessionStorage.getItem("backlot.access"),
+  me: null,
+  project: null,
+  files: new Map(), // name -> lock or null
+  seq: 0,
+  socket: null,
+  heartbeat: null,
+};
+
+async function api(method, path, body) {
+  const response = await fetch(path, {
+    method,
+    headers: {
+      "Content-Type": "application/json",
+      ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const data = response.status === 204 ? null : await response.json();
+  if (response.status === 401 && path !== "/v1/auth/login") signOut();
+  if (!response.ok) throw Object.assign(new Error(data.detail), { problem: data });
+  return data;
+}
+
+function say(text) {
+  $("#message").textContent = text || "";
+}
+
+function signOut() {
+  sessionStorage.removeItem("backlot.access");
+  state.token = null;
+  if (state.socket) state.socket.disconnect();
+  show();
+}
+
+async function show() {
+  const signedIn = Boolean(state.token);
+  $("#login").hidden = signedIn;
+  $("#workspace").hidden = !signedIn;
+  $("#who").hidden = !signedIn;
+  if (!signedIn) return;
+  state.me = await api("GET", "/v1/users/me");
+  $("#me").textContent = state.me.display_name;
+  const projects = await api("GET", "/v1/labeling/projects?limit=100");
+  const select = $("#project");
+  select.replaceChildren(
+    ...projects.items.map((p) => new Option(p.name, String(p.id))),
+  );
+  if (projects.items.length === 0) say("No project yet: an admin creates one.");
+  else openProject(Number(select.value));
+}
+
+async function openProject(projectId) {
+  state.project = projectId;
+  state.files.clear();
+  const files = await api("GET", `/v1/labeling/projects/${projectId}/files?limit=100`);
+  for (const file of files.items) state.files.set(file.name, file.lock);
+  connect();
+}
+
+function connect() {
+  if (state.socket) state.socket.disconnect();
+  const socket = io({ auth: { token: state.token }, transports: ["websocket"] });
+  state.socket = socket;
+  socket.on("connect", () => join(null));
+  socket.on("disconnect", () => setOnline(false));
+  socket.on("connect_error", (error) => say(`Realtime connection refused: ${error.message}`));
+  socket.on("lock_acquired", (event) => apply("lock_acquired", event));
+  socket.on("lock_released", (event) => apply("lock_released", event));
+  clearInterval(state.heartbeat);
+  state.heartbeat = setInterval(() => socket.emit("heartbeat", {}), 20000);
+}
+
+function join(since) {
+  const payload = { project_id: state.project };
+  if (since !== null) payload.since = since;
+  state.socket.emit("join_project", payload, (ack) => {
+    if (!ack.ok) return say(ack.message);
+    setOnline(true);
+    for (const name of state.files.keys()) state.files.set(name, null);
+    for (const lock of ack.locks) state.files.set(lock.file, lock);
+    state.seq = ack.seq;
+    render();
+  });
+}
+
+function apply(kind, event) {
+  if (event.seq <= state.seq) return; // already seen (a replay after a rejoin)
+  if (event.seq !== state.seq + 1) return join(state.seq); // a gap: resync
+  state.seq = event.seq;
+  if (kind === "lock_acquired") {
+    state.files.set(event.file, {
+      file: event.file, user: event.user, user_id: event.user_id,
+      token: event.token, expires_at: event.expires_at,
+    });
+  } else if (state.files.has(event.file) || event.reason) {
+    state.files.set(event.file, null);
+  }
+  render();
+}
+
+function setOnline(online) {
+  const pill = $("#connection");
+  pill.textContent = online ? "live" : "offline";
+  pill.classList.toggle("online", online);
+}
+
+function secondsLeft(lock) {
+  return Math.max(0, Math.round((Date.parse(lock.expires_at) - Date.now()) / 1000));
+}
+
+function render() {
+  const list = $("#files");
+  const names = [...state.files.keys()].sort();
+  list.replaceChildren(
+    ...names.map((name) => {
+      const lock = state.files.get(name);
+      const item = document.createElement("li");
+      item.className = "file";
+      item.dataset.file = name;
+      const title = document.createElement("div");
+      title.className = "name";
+      title.textContent = name;
+      const status = document.createElement("div");
+      status.className = "state";
+      if (!lock) status.textContent = "free";
+      else if (lock.user_id === state.me.id) {
+        item.classList.add("mine");
+        status.textContent = `yours · ${secondsLeft(lock)} s`;
+      } else {
+        item.classList.add("locked");
+        status.textContent = `locked by ${lock.user}`;
+      }
+      item.append(title, status);
+      item.addEventListener("click", () => toggle(name));
+      return item;
+    }),
+  );
+  const mine = names.map((n) => state.files.get(n)).find((l) => l && l.user_id === state.me.id);
+  $("#mine").hidden = !mine;
+  if (mine) $("#mine").textContent = `your lock on ${mine.file}: ${secondsLeft(mine)} s left`;
+}
+
+async function toggle(name) {
+  const lock = state.files.get(name);
+  const body = { project_id: state.project, file_name: name };
+  try {
+    if (lock && lock.user_id === state.me.id) await api("POST", "/v1/labeling/unlock", body);
+    else await api("POST", "/v1/labeling/lock", { ...body, switch: true });
+    say("");
+  } catch (error) {
+    say(error.message);
+  }
+}
+
+$("#login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    const tokens = await api("POST", "/v1/auth/login", {
+      email: form.get("email"), password: form.get("password"),
+    });
+    state.token = tokens.access_token;
+    sessionStorage.setItem("backlot.access", state.token);
+    $("#login-error").textContent = "";
+    show();
+  } catch (error) {
+    $("#login-error").textContent = error.message;
+  }
+});
+
+$("#add-file").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const input = event.target.elements.name;
+  try {
+    await api("POST", `/v1/labeling/projects/${state.project}/files`, { name: input.value });
+    if (!state.files.has(input.value.trim())) state.files.set(input.value.trim(), null);
+    input.value = "";
+    render();
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+$("#project").addEventListener("change", (event) => openProject(Number(event.target.value)));
+$("#logout").addEventListener("click", signOut);
+setInterval(() => state.project && render(), 1000); // the countdown
+show();
