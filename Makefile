@@ -55,4 +55,5 @@ clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules
 
 bench: $(STAMP)
-	$(BIN)/python bench/auth_overhead.py
+	$(BIN)/python -m bench.auth_overhead
+	$(BIN)/python -m bench.locks

@@ -5,29 +5,21 @@ authenticated GET /v1/users/me (JWT check + one user lookup), and POST /v1/auth/
 (Argon2id verify + token issue), all through uvicorn on 127.0.0.1 with a real HTTP client.
 Prints requests per second and each ratio against the baseline.
 
-    make bench            # or: .venv/bin/python bench/auth_overhead.py [--requests N]
+    make bench            # or: .venv/bin/python -m bench.auth_overhead [--requests N]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
+from pathlib import Path
 
 import httpx
+from tests.helpers import running_server
 
 PASSWORD = "benchmark password"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _rate(client: httpx.AsyncClient, n: int, concurrency: int, **request: object) -> float:
@@ -74,25 +66,10 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
-    port = _free_port()
     with tempfile.TemporaryDirectory() as workdir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("BACKLOT_")}
-        env["BACKLOT_LOG_LEVEL"] = "warning"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "backlot", "serve", "--port", str(port)], cwd=workdir, env=env
-        )
-        try:
-            base = f"http://127.0.0.1:{port}"
-            for _ in range(600):
-                try:
-                    httpx.get(f"{base}/healthz", timeout=1)
-                    break
-                except httpx.TransportError:
-                    time.sleep(0.05)
+        env = {"BACKLOT_LOG_LEVEL": "warning"}
+        with running_server(Path(workdir), env) as base:
             rates = asyncio.run(_measure(base, args.requests, args.concurrency))
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
     baseline = rates["GET /healthz (baseline)"]
     print(f"{'operation':<28} {'req/s':>10} {'vs baseline':>12}")
     for name, rate in rates.items():

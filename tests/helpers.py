@@ -104,31 +104,35 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(cwd: Path, env: dict[str, str], *args: str) -> Iterator[str]:
-    """`backlot serve` in a subprocess on 127.0.0.1; yields its base URL once /healthz answers.
+def running_process(command: list[str], cwd: Path, env: dict[str, str], port: int) -> Iterator[str]:
+    """Run an HTTP server command; yields its base URL once it answers anything.
 
     `env` is added to this environment minus every BACKLOT_ variable of the caller.
     """
-    port = free_port()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("BACKLOT_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "backlot", "serve", "--port", str(port), *args],
-        cwd=cwd,
-        env=clean | env,
-    )
+    process = subprocess.Popen(command, cwd=cwd, env=clean | env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
             except httpx.TransportError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"backlot serve did not come up (exit {process.poll()})")
+                raise RuntimeError(f"{command[:4]} did not come up (exit {process.poll()})")
             time.sleep(0.05)
         yield base
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def running_server(cwd: Path, env: dict[str, str], *args: str) -> Iterator[str]:
+    """`backlot serve` in a subprocess on 127.0.0.1 (extra CLI `args` appended)."""
+    port = free_port()
+    command = [sys.executable, "-m", "backlot", "serve", "--port", str(port), *args]
+    with running_process(command, cwd, env, port) as base:
+        yield base

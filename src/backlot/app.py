@@ -83,8 +83,8 @@ async def build_state(settings: Settings, clock: Clock) -> AppState:
         signer=TokenSigner(secret, settings.jwt_issuer, clock),
         id_tokens=id_tokens,
         redis=redis,
-        locks=build_lock_store(redis, clock),
-        bus=build_bus(redis, window=settings.event_window),
+        locks=build_lock_store(redis, clock, prefix=settings.redis_prefix),
+        bus=build_bus(redis, prefix=settings.redis_prefix, window=settings.event_window),
     )
 
 
@@ -105,7 +105,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.backlot = state
         events = LabelingEvents(state.bus)
         events.attach(sio.emit)
-        presence = build_lock_store(state.redis, clock, prefix="presence:")
+        presence = build_lock_store(state.redis, clock, prefix=f"{settings.redis_prefix}presence:")
         labeling = LabelingRuntime(events, presence)
         app.state.labeling = labeling
         sockets = LabelingSockets(sio, app, events, presence)

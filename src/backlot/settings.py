@@ -32,6 +32,11 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(
         None, description="Redis URL; set it to run the scaled shape (locks, bus, presence)."
     )
+    redis_prefix: str = Field(
+        "",
+        pattern=r"^[A-Za-z0-9_.:\-]*$",
+        description="Prefix of every Redis key and channel, so instances can share one Redis.",
+    )
     secret_key: SecretStr | None = Field(
         None,
         description=(

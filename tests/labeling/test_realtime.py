@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
@@ -270,6 +271,7 @@ async def test_two_processes_behave_as_one(tmp_path: Path) -> None:
     env = {
         **FAST,
         "BACKLOT_REDIS_URL": REDIS_URL,
+        "BACKLOT_REDIS_PREFIX": f"t{uuid.uuid4().hex[:8]}:",  # apart from earlier runs
         "BACKLOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
     }
     with ExitStack() as stack:
@@ -293,6 +295,7 @@ async def test_fifty_users_race_for_one_file_over_two_processes(tmp_path: Path) 
     env = {
         **FAST,
         "BACKLOT_REDIS_URL": REDIS_URL,
+        "BACKLOT_REDIS_PREFIX": f"t{uuid.uuid4().hex[:8]}:",  # apart from earlier runs
         "BACKLOT_LABELING_LOCK_TTL_SECONDS": "60",
         "BACKLOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
     }

@@ -94,7 +94,12 @@ def ensure_sqlite_directory(database_url: str) -> None:
 def build_engine(database_url: str, *, pool_size: int = 10) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         ensure_sqlite_directory(database_url)
-        engine = create_async_engine(database_url, connect_args={"timeout": 30})
+        # One connection per process: requests queue for it in FIFO order instead of
+        # contending for SQLite's write lock, whose busy handler backs off in sleeps of
+        # up to 100 ms (other processes still wait on busy_timeout).
+        engine = create_async_engine(
+            database_url, connect_args={"timeout": 30}, pool_size=1, max_overflow=0, pool_timeout=60
+        )
         _configure_sqlite(engine)
         return engine
     return create_async_engine(

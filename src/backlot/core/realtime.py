@@ -12,7 +12,9 @@ def build_socketio(settings: Settings) -> socketio.AsyncServer:
     if settings.redis_url is not None:
         # Emits from any process reach sockets on every process (at-most-once: clients
         # resync through sequence numbers when a node's subscription was down).
-        manager = socketio.AsyncRedisManager(settings.redis_url, channel="backlot-socketio")
+        manager = socketio.AsyncRedisManager(
+            settings.redis_url, channel=f"{settings.redis_prefix}backlot-socketio"
+        )
     return socketio.AsyncServer(
         async_mode="asgi",
         client_manager=manager,
