@@ -20,6 +20,10 @@ async def connect(sid: str, environ: dict[str, Any], auth: Any = None) -> None:
 
 
 async def _emit_endpoint(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    if scope["type"] != "http" or scope["method"] != "POST":  # e.g. the readiness probe
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
     body = b""
     while True:
         message = await receive()

@@ -8,19 +8,16 @@ is too old and it must reload the whole state.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-_CHANNEL = re.compile(r"[A-Za-z0-9_.:\-]{1,200}")
+from backlot.core.hashtag import check_tag
 
 
 def check_channel(channel: str) -> str:
-    if not _CHANNEL.fullmatch(channel):
-        raise ValueError(f"invalid channel name {channel!r}")
-    return channel
+    return check_tag(channel, "channel name")
 
 
 @dataclass(frozen=True)

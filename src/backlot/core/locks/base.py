@@ -11,20 +11,16 @@ can report it again.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-# Scopes become Redis hash tags ({scope}); braces would break the tag.
-_SCOPE = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
+from backlot.core.hashtag import check_tag
 
 
 def check_scope(scope: str) -> str:
-    if not _SCOPE.fullmatch(scope):
-        raise ValueError(f"invalid lock scope {scope!r}")
-    return scope
+    return check_tag(scope, "lock scope")
 
 
 @dataclass(frozen=True)
