@@ -334,3 +334,19 @@ async def test_fifty_users_race_for_one_file_over_two_processes(tmp_path: Path) 
         both = await asyncio.gather(*(attempt(i, f"file{i}.jpg", team.guest) for i in range(6)))
         assert sum(r.status_code == 200 for r in both) == 1
         assert {r.json()["code"] for r in both if r.status_code == 409} == {"owner_limit"}
+
+
+async def test_oversized_message_drops_only_that_client(server: str) -> None:
+    team = await make_team(server)
+    async with listening(server, team.admin, team.project) as watcher:
+        flooder = socketio.AsyncClient(reconnection=False)
+        await flooder.connect(server, auth={"token": team.guest}, transports=["websocket"])
+        await flooder.emit("join_project", {"project_id": team.project, "pad": "x" * 200_000})
+        for _ in range(50):  # the server closes a connection whose message exceeds 64 KiB
+            if not flooder.connected:
+                break
+            await asyncio.sleep(0.1)
+        assert not flooder.connected
+        body = {"project_id": team.project, "file_name": "a.jpg"}
+        assert (await rest(team, team.guest, "/v1/labeling/lock", body)).status_code == 200
+        assert (await watcher.next())[0] == "lock_acquired"  # everyone else is unaffected
