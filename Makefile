@@ -57,3 +57,4 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python -m bench.auth_overhead
 	$(BIN)/python -m bench.locks
+	$(BIN)/python -m bench.request_costs
