@@ -126,7 +126,12 @@ def running_process(command: list[str], cwd: Path, env: dict[str, str], port: in
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+            raise AssertionError(f"{command[:4]} did not stop within 30 s of SIGTERM") from None
 
 
 @contextmanager

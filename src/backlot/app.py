@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -114,14 +115,20 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         try:
             yield
         finally:
-            await sockets.stop()
-            await labeling.stop()
-            await presence.close()
-            await state.bus.close()
-            await state.locks.close()
-            if state.redis is not None:
-                await state.redis.aclose()
-            await state.engine.dispose()
+            # Each step bounded: a stuck connection must not keep the process from exiting.
+            for step in (
+                sockets.stop(),
+                labeling.stop(),
+                presence.close(),
+                state.bus.close(),
+                state.locks.close(),
+                *([state.redis.aclose()] if state.redis is not None else []),
+                state.engine.dispose(),
+            ):
+                try:
+                    await asyncio.wait_for(step, timeout=2)
+                except Exception:  # keep shutting down whatever one step does
+                    log.warning("a shutdown step did not finish cleanly", exc_info=True)
 
     app = FastAPI(
         title="Backlot",

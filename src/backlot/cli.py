@@ -52,6 +52,7 @@ def serve(
         log_level=settings.log_level,
         log_config=_log_config(settings.log_level),
         proxy_headers=True,
+        timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
     )
 
 

@@ -98,6 +98,9 @@ class Settings(BaseSettings):
     event_window: int = Field(
         1000, ge=10, description="Events per channel kept for reconnecting clients."
     )
+    shutdown_timeout_seconds: float = Field(
+        10, gt=0, le=600, description="On SIGTERM, connections still open after this are closed."
+    )
     log_level: str = Field("info", description="Log level of the service.")
 
     @field_validator("database_url")
