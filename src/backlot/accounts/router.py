@@ -19,7 +19,6 @@ from backlot.accounts.schemas import (
     GoogleLoginRequest,
     LoginRequest,
     MeUpdate,
-    Page,
     RefreshRequest,
     RegisterRequest,
     TokenPair,
@@ -30,6 +29,7 @@ from backlot.accounts.schemas import (
 from backlot.core.clock import Clock
 from backlot.core.deps import ClockDep, SessionDep, SettingsDep, SignerDep, StateDep
 from backlot.core.errors import ProblemError, problem_response, problem_responses, unauthorized
+from backlot.core.paging import Page
 from backlot.core.params import MAX_ID, IdPath, Limit, Offset
 
 # Every route can meet these: malformed JSON, an oversized body, a schema mismatch.

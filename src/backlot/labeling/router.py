@@ -8,9 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Response
 
 from backlot.accounts.deps import CurrentUser
-from backlot.accounts.schemas import Page
 from backlot.core.deps import BusDep, ClockDep, LocksDep, SessionDep, SettingsDep
 from backlot.core.errors import problem_responses
+from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.labeling import service
 from backlot.labeling.deps import EventsDep
