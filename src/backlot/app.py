@@ -14,9 +14,11 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from backlot import __version__
+from backlot.accounts.deps import principal_cache
 from backlot.accounts.router import auth_router, corporations_router, users_router
 from backlot.core.body_limit import BodyLimitMiddleware
 from backlot.core.bus import build_bus
+from backlot.core.cache import RowCache
 from backlot.core.clock import Clock, SystemClock
 from backlot.core.db import build_engine, build_sessionmaker
 from backlot.core.errors import install_error_handlers
@@ -29,6 +31,8 @@ from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState
 from backlot.labeling.events import LabelingEvents
+from backlot.labeling.journal import LockJournal
+from backlot.labeling.models import LabelingProject
 from backlot.labeling.realtime import LabelingSockets
 from backlot.labeling.router import router as labeling_router
 from backlot.labeling.tasks import LabelingRuntime
@@ -104,12 +108,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await build_state(settings, clock)
         app.state.backlot = state
+        app.state.principals = principal_cache(settings.auth_cache_seconds)
         events = LabelingEvents(state.bus)
         events.attach(sio.emit)
+        journal = LockJournal(state.sessionmaker, clock, events)
         presence = build_lock_store(state.redis, clock, prefix=f"{settings.redis_prefix}presence:")
-        labeling = LabelingRuntime(events, presence)
+        projects = RowCache[int](LabelingProject, settings.auth_cache_seconds)
+        labeling = LabelingRuntime(journal, presence, projects)
         app.state.labeling = labeling
-        sockets = LabelingSockets(sio, app, events, presence)
+        sockets = LabelingSockets(sio, app, journal, presence)
         labeling.start(state)
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
         try:
@@ -150,7 +157,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         )
     app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes)
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
-    for router in (ops_router, auth_router, users_router, corporations_router, labeling_router):
+    # Routers are matched in this order, route by route: the hottest (labeling locks) first.
+    for router in (labeling_router, ops_router, auth_router, users_router, corporations_router):
         app.include_router(router)
     install_pages(app)
     return app

@@ -74,6 +74,16 @@ class Settings(BaseSettings):
         1_048_576, ge=1024, description="Largest request body accepted (uploads set their own)."
     )
     db_pool_size: int = Field(10, ge=1, description="Connections per process (PostgreSQL).")
+    auth_cache_seconds: float = Field(
+        2,
+        ge=0,
+        le=60,
+        description=(
+            "Hot paths (labeling locks) reuse a user's role and corporation, and a "
+            "project's owner, this long; a change made by another process is seen within "
+            "it (the same process sees it at once). 0 reads them on every request."
+        ),
+    )
     labeling_lock_ttl_seconds: float = Field(
         60,
         gt=0,

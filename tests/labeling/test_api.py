@@ -165,8 +165,8 @@ async def test_expiry_is_announced_exactly_once(
     channel = project_channel(project)
     assert await state.bus.last_seq(channel) == 1  # lock_acquired
     clock.advance(timedelta(seconds=61))
-    assert await sweep_once(state, runtime.events) == 1
-    assert await sweep_once(state, runtime.events) == 0
+    assert await sweep_once(state, runtime.journal) == 1
+    assert await sweep_once(state, runtime.journal) == 0
     events = await state.bus.since(channel, 0)
     assert events is not None
     assert [(e.type, e.data.get("reason")) for e in events] == [
@@ -218,3 +218,39 @@ async def test_missing_and_wrong_fields(client: AsyncClient, world: World) -> No
         assert response.status_code == 422
     unknown = await _lock(client, world.guest, 999999, "a.jpg")
     assert unknown.status_code == 404
+
+
+async def test_role_and_membership_changes_apply_at_once(client: AsyncClient, world: World) -> None:
+    """Lock routes reuse a cached principal; a change in this process drops it at once."""
+    project = await _project(client, world)
+    other = await _second_guest(client, world)
+    await _lock(client, other, project, "a.jpg")
+    body = {"project_id": project, "file_name": "a.jpg", "force": True}
+    refused = await client.post("/v1/labeling/unlock", json=body, headers=world.guest.headers)
+    assert refused.status_code == 403
+    promoted = await client.patch(
+        f"/v1/users/{world.guest.id}", json={"role": "admin"}, headers=world.admin.headers
+    )
+    assert promoted.status_code == 200, promoted.text
+    forced = await client.post("/v1/labeling/unlock", json=body, headers=world.guest.headers)
+    assert forced.status_code == 204, forced.text
+    gone = await client.delete(f"/v1/users/{other.id}", headers=world.admin.headers)
+    assert gone.status_code == 204, gone.text
+    locked = await _lock(client, other, project, "b.jpg")
+    assert locked.status_code == 401
+    assert locked.json()["code"] == "invalid_token"
+
+
+async def test_deleted_project_refuses_locks_and_keeps_no_audit(
+    client: AsyncClient, world: World, app: FastAPI
+) -> None:
+    project = await _project(client, world)
+    assert (await _lock(client, world.guest, project, "a.jpg")).status_code == 200
+    deleted = await client.delete(f"/v1/labeling/projects/{project}", headers=world.admin.headers)
+    assert deleted.status_code == 204
+    after = await _lock(client, world.guest, project, "a.jpg")
+    assert after.status_code == 404
+    runtime: LabelingRuntime = app.state.labeling
+    await runtime.journal.flush()  # rows queued for the deleted project are dropped, not failed
+    status = await client.get(f"/v1/labeling/status/{project}", headers=world.guest.headers)
+    assert status.status_code == 404

@@ -239,30 +239,64 @@ VANISHING_CLIENT = textwrap.dedent(
 )
 
 
+@asynccontextmanager
+async def browser_holding_a_lock(
+    team: Team, watcher: Listener
+) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """A socket client in its own process, joined to the project, whose user holds a.jpg."""
+    browser = subprocess.Popen(
+        [sys.executable, "-c", VANISHING_CLIENT, team.base, team.guest, str(team.project)],
+        stdout=subprocess.PIPE,
+    )
+    try:
+        assert browser.stdout is not None
+        line = await asyncio.to_thread(browser.stdout.readline)
+        assert line.strip() == b"joined"
+        body = {"project_id": team.project, "file_name": "a.jpg"}
+        locked = await rest(team, team.guest, "/v1/labeling/lock", body)
+        assert locked.status_code == 200
+        assert (await watcher.next())[0] == "lock_acquired"
+        yield browser
+    finally:
+        browser.kill()
+        browser.wait()
+
+
 async def test_vanished_browser_loses_its_locks_after_the_grace(server: str) -> None:
     team = await make_team(server)
-    async with listening(server, team.admin, team.project) as watcher:
-        browser = subprocess.Popen(
-            [sys.executable, "-c", VANISHING_CLIENT, server, team.guest, str(team.project)],
-            stdout=subprocess.PIPE,
-        )
-        try:
-            assert browser.stdout is not None
-            line = await asyncio.to_thread(browser.stdout.readline)
-            assert line.strip() == b"joined"
-            await rest(
-                team,
-                team.guest,
-                "/v1/labeling/lock",
-                {"project_id": team.project, "file_name": "a.jpg"},
-            )
-            assert (await watcher.next())[0] == "lock_acquired"
-            os.kill(browser.pid, signal.SIGKILL)  # no goodbye: the browser just vanishes
-        finally:
-            browser.kill()
-            browser.wait()
+    async with (
+        listening(server, team.admin, team.project) as watcher,
+        browser_holding_a_lock(team, watcher) as browser,
+    ):
+        os.kill(browser.pid, signal.SIGKILL)  # no goodbye: the browser just vanishes
         name, data = await watcher.next(timeout=1.9)  # grace 0.5 s, before the 2 s TTL
         assert (name, data["reason"]) == ("lock_released", "disconnected")
+
+
+async def test_silent_network_loss_is_noticed_by_ping_timeout(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    """A client whose network goes quiet (process frozen: its TCP connection stays open,
+    no FIN, no pongs) is dropped after ping interval + timeout, then its locks go."""
+    quick_pings = {
+        **FAST,
+        "BACKLOT_LABELING_LOCK_TTL_SECONDS": "60",  # far away: only the ping can free it
+        "BACKLOT_SOCKET_PING_INTERVAL_SECONDS": "1",
+        "BACKLOT_SOCKET_PING_TIMEOUT_SECONDS": "1",
+    }
+    with running_server(tmp_path_factory.mktemp("pings"), quick_pings) as server:
+        team = await make_team(server)
+        async with (
+            listening(server, team.admin, team.project) as watcher,
+            browser_holding_a_lock(team, watcher) as browser,
+        ):
+            os.kill(browser.pid, signal.SIGSTOP)
+            started = asyncio.get_running_loop().time()
+            # interval 1 s + timeout 1 s + grace 0.5 s, with room for a slow machine
+            name, data = await watcher.next(timeout=15)
+            waited = asyncio.get_running_loop().time() - started
+            assert (name, data["reason"]) == ("lock_released", "disconnected")
+            assert waited >= 1.5  # not before a ping could have gone unanswered
 
 
 @needs_redis

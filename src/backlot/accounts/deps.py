@@ -1,31 +1,64 @@
-"""`CurrentUser`: the signed-in user behind a request's Bearer token."""
+"""`CurrentUser`: the signed-in user behind a request's Bearer token; `CurrentPrincipal`:
+the same user's identity and role, cached for hot paths."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import User
-from backlot.core.deps import SessionDep, SignerDep
+from backlot.accounts.principal import Principal
+from backlot.core.cache import RowCache
+from backlot.core.deps import SessionDep, SignerDep, StateDep
 from backlot.core.errors import unauthorized
-from backlot.core.security import ACCESS_AUDIENCE
+from backlot.core.security import ACCESS_AUDIENCE, TokenSigner
 
 # auto_error=False: a missing token becomes our problem JSON, not FastAPI's plain 401.
 _bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/login", auto_error=False)
 
 
-async def _current_user(
-    session: SessionDep, signer: SignerDep, token: Annotated[str | None, Depends(_bearer)]
-) -> User:
+def principal_cache(ttl_seconds: float) -> RowCache[Principal]:
+    return RowCache(User, ttl_seconds)
+
+
+def _user_id(signer: TokenSigner, token: str | None) -> int:
     if not token:
         raise unauthorized("not_authenticated", "Sign in and send Authorization: Bearer <token>.")
     claims = signer.verify(token, ACCESS_AUDIENCE)
-    user = await session.get(User, int(claims.subject)) if claims.subject.isdigit() else None
+    if not claims.subject.isdigit():
+        raise unauthorized("invalid_token", "The token's user no longer exists.")
+    return int(claims.subject)
+
+
+async def _load(session: AsyncSession, user_id: int) -> User:
+    user = await session.get(User, user_id)
     if user is None:
         raise unauthorized("invalid_token", "The token's user no longer exists.")
     return user
 
 
+async def _current_user(
+    session: SessionDep, signer: SignerDep, token: Annotated[str | None, Depends(_bearer)]
+) -> User:
+    return await _load(session, _user_id(signer, token))
+
+
+async def _current_principal(
+    request: Request, state: StateDep, token: Annotated[str | None, Depends(_bearer)]
+) -> Principal:
+    user_id = _user_id(state.signer, token)
+    cache: RowCache[Principal] = request.app.state.principals
+    principal = cache.get(user_id)
+    if principal is None:
+        # A session of its own, opened only on a miss: a cached request touches no database.
+        async with state.sessionmaker() as session:
+            principal = Principal.of(await _load(session, user_id))
+        cache.put(user_id, principal)
+    return principal
+
+
 CurrentUser = Annotated[User, Depends(_current_user)]
+CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]

@@ -22,27 +22,33 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return app_state(request).settings
 
 
-def _clock(request: Request) -> Clock:
+async def _clock(request: Request) -> Clock:
     return app_state(request).clock
 
 
-def _signer(request: Request) -> TokenSigner:
+async def _signer(request: Request) -> TokenSigner:
     return app_state(request).signer
 
 
-def _locks(request: Request) -> LockStore:
+async def _locks(request: Request) -> LockStore:
     return app_state(request).locks
 
 
-def _bus(request: Request) -> EventBus:
+async def _bus(request: Request) -> EventBus:
     return app_state(request).bus
 
 
-StateDep = Annotated[AppState, Depends(app_state)]
+async def _state(request: Request) -> AppState:
+    return app_state(request)
+
+
+# Every dependency here is `async def`: FastAPI runs plain `def` ones in a worker thread,
+# a thread hop per dependency per request.
+StateDep = Annotated[AppState, Depends(_state)]
 # scope="function": the transaction commits before the response is sent, so a client
 # that saw 2xx can rely on the write being durable.
 SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]

@@ -6,6 +6,7 @@ import functools
 import hashlib
 import secrets
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -32,6 +33,7 @@ def _dummy_hash() -> str:
 ACCESS_AUDIENCE = "backlot:access"
 _ALGORITHM = "HS256"
 _CLOCK_SKEW = timedelta(seconds=60)
+_VERIFIED_CACHE_SIZE = 4096
 
 
 async def hash_password(password: str) -> str:
@@ -72,6 +74,9 @@ class TokenSigner:
         self._secret = secret
         self._issuer = issuer
         self._clock = clock
+        # A client sends the same access token with every request; its signature and
+        # claims are checked once, its time window on every use.
+        self._verified: OrderedDict[tuple[str, str], tuple[datetime, TokenClaims]] = OrderedDict()
 
     def issue(self, subject: str, audience: str, ttl: timedelta, **claims: Any) -> str:
         now = self._clock.now()
@@ -87,6 +92,25 @@ class TokenSigner:
         return jwt.encode(payload, self._secret, algorithm=_ALGORITHM)
 
     def verify(self, token: str, audience: str) -> TokenClaims:
+        known = self._verified.get((token, audience))
+        if known is not None:
+            self._check_window(*known)
+            return known[1]
+        claims, issued_at = self._decode(token, audience)
+        self._check_window(issued_at, claims)
+        self._verified[(token, audience)] = (issued_at, claims)
+        if len(self._verified) > _VERIFIED_CACHE_SIZE:
+            self._verified.popitem(last=False)
+        return claims
+
+    def _check_window(self, issued_at: datetime, claims: TokenClaims) -> None:
+        now = self._clock.now()
+        if issued_at > now + _CLOCK_SKEW:
+            raise unauthorized("invalid_token", "The token is not valid yet.")
+        if claims.expires_at <= now:
+            raise unauthorized("token_expired", "The token has expired.")
+
+    def _decode(self, token: str, audience: str) -> tuple[TokenClaims, datetime]:
         try:
             payload = jwt.decode(
                 token,
@@ -104,21 +128,17 @@ class TokenSigner:
             )
         except jwt.PyJWTError as exc:
             raise unauthorized("invalid_token", "The token is not valid.") from exc
-        now = self._clock.now()
         try:
             expires_at = datetime.fromtimestamp(payload["exp"], tz=UTC)
             issued_at = datetime.fromtimestamp(payload["iat"], tz=UTC)
         except (TypeError, ValueError, OverflowError) as exc:
             raise unauthorized("invalid_token", "The token is not valid.") from exc
-        if issued_at > now + _CLOCK_SKEW:
-            raise unauthorized("invalid_token", "The token is not valid yet.")
-        if expires_at <= now:
-            raise unauthorized("token_expired", "The token has expired.")
         reserved = {"sub", "aud", "iss", "iat", "exp", "jti"}
-        return TokenClaims(
+        claims = TokenClaims(
             subject=str(payload["sub"]),
             audience=audience,
             expires_at=expires_at,
             token_id=str(payload.get("jti", "")),
             extra={k: v for k, v in payload.items() if k not in reserved},
         )
+        return claims, issued_at

@@ -6,13 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from backlot.labeling.events import LabelingEvents
 from backlot.labeling.tasks import LabelingRuntime
 
 
-def _events(request: Request) -> LabelingEvents:
+async def _runtime(request: Request) -> LabelingRuntime:
     runtime: LabelingRuntime = request.app.state.labeling
-    return runtime.events
+    return runtime
 
 
-EventsDep = Annotated[LabelingEvents, Depends(_events)]
+RuntimeDep = Annotated[LabelingRuntime, Depends(_runtime)]

@@ -24,7 +24,8 @@ from backlot.core.locks import LockStore
 from backlot.core.security import ACCESS_AUDIENCE
 from backlot.core.state import AppState
 from backlot.labeling import service
-from backlot.labeling.events import LabelingEvents, LockChange, project_channel, project_room
+from backlot.labeling.events import LockChange, project_channel, project_room
+from backlot.labeling.journal import LockJournal
 from backlot.labeling.schemas import JoinProject, ProjectRef, ReleaseReason
 
 log = logging.getLogger("backlot.labeling")
@@ -41,9 +42,9 @@ class SocketError(Exception):
 
 class LabelingSockets:
     def __init__(
-        self, sio: socketio.AsyncServer, app: FastAPI, events: LabelingEvents, presence: LockStore
+        self, sio: socketio.AsyncServer, app: FastAPI, journal: LockJournal, presence: LockStore
     ) -> None:
-        self.sio, self.app, self.events, self.presence = sio, app, events, presence
+        self.sio, self.app, self.journal, self.presence = sio, app, journal, presence
         self._pending: set[asyncio.Task[None]] = set()
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
@@ -175,10 +176,7 @@ class LabelingSockets:
             changes += [
                 LockChange(lock, ReleaseReason.disconnected, None) for lock in released.released
             ]
-            if changes:
-                async with unit_of_work(state.sessionmaker) as db:
-                    if await service.project_exists(db, project_id):
-                        service.record(db, state.clock, self.events, changes)
+            await self.journal.record(changes)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -193,12 +191,9 @@ class LabelingSockets:
             user = str(session["user_id"])
             await self.presence.renew(scope, user, PRESENCE_TTL)
             renewal = await state.locks.renew(scope, user, ttl)
-            if renewal.expired:
-                async with unit_of_work(state.sessionmaker) as db:
-                    changes = [
-                        LockChange(lk, ReleaseReason.expired, None) for lk in renewal.expired
-                    ]
-                    service.record(db, state.clock, self.events, changes)
+            await self.journal.record(
+                [LockChange(lock, ReleaseReason.expired, None) for lock in renewal.expired]
+            )
             now = state.clock.now()
             renewed += [
                 service.lock_read(lock, now).model_dump(mode="json") for lock in renewal.renewed

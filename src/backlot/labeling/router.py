@@ -7,13 +7,13 @@ from typing import Any
 
 from fastapi import APIRouter, Response
 
-from backlot.accounts.deps import CurrentUser
-from backlot.core.deps import BusDep, ClockDep, LocksDep, SessionDep, SettingsDep
+from backlot.accounts.deps import CurrentPrincipal, CurrentUser
+from backlot.core.deps import ClockDep, LocksDep, SessionDep, StateDep
 from backlot.core.errors import problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.labeling import service
-from backlot.labeling.deps import EventsDep
+from backlot.labeling.deps import RuntimeDep
 from backlot.labeling.events import project_channel
 from backlot.labeling.schemas import (
     FileCreate,
@@ -39,6 +39,75 @@ _ITEM = problem_responses(403, 404)
 
 def _ttl(settings: Settings) -> timedelta:
     return timedelta(seconds=settings.labeling_lock_ttl_seconds)
+
+
+# The lock routes are the hot path: no session unless a cache misses (see
+# CurrentPrincipal and service.member_project), and few dependencies to solve.
+@router.post("/lock", response_model=LockRead, responses=problem_responses(404, 409))
+async def lock(
+    state: StateDep, labeling: RuntimeDep, user: CurrentPrincipal, body: LockRequest
+) -> Any:
+    """Lock a file for yourself. 409 `lock_held` names the holder and the time left;
+    409 `owner_limit` when you hold another file of the project (send `switch: true`)."""
+    project_id = await service.member_project(
+        state.sessionmaker, labeling.projects, user, body.project_id
+    )
+    held = await service.lock_file(
+        state.locks,
+        labeling.journal,
+        state.clock,
+        user,
+        project_id,
+        body.file_name,
+        _ttl(state.settings),
+        body.switch,
+    )
+    return service.lock_read(held, state.clock.now())
+
+
+@router.post("/unlock", status_code=204, responses=problem_responses(403, 404))
+async def unlock(
+    state: StateDep, labeling: RuntimeDep, user: CurrentPrincipal, body: UnlockRequest
+) -> Response:
+    """Release your lock; admins may `force` someone else's (recorded)."""
+    project_id = await service.member_project(
+        state.sessionmaker, labeling.projects, user, body.project_id
+    )
+    await service.unlock_file(
+        state.locks, labeling.journal, user, project_id, body.file_name, body.force
+    )
+    return Response(status_code=204)
+
+
+@router.post("/heartbeat", response_model=HeartbeatRead, responses=problem_responses(404))
+async def heartbeat(
+    state: StateDep, labeling: RuntimeDep, user: CurrentPrincipal, body: HeartbeatRequest
+) -> Any:
+    """Extend the TTL of every lock you hold in the project (for clients without a socket)."""
+    project_id = await service.member_project(
+        state.sessionmaker, labeling.projects, user, body.project_id
+    )
+    renewed = await service.heartbeat(
+        state.locks, labeling.journal, user, project_id, _ttl(state.settings)
+    )
+    now = state.clock.now()
+    return HeartbeatRead(renewed=[service.lock_read(lock, now) for lock in renewed])
+
+
+@router.get("/status/{project_id:int}", response_model=StatusRead, responses=_ITEM)
+async def status(
+    state: StateDep, labeling: RuntimeDep, user: CurrentPrincipal, project_id: IdPath
+) -> Any:
+    """Every lock of the project, with the sequence number of the latest lock event."""
+    project_id = await service.member_project(
+        state.sessionmaker, labeling.projects, user, project_id
+    )
+    seq = await state.bus.last_seq(project_channel(project_id))
+    now = state.clock.now()
+    held = await state.locks.holders(str(project_id))
+    return StatusRead(
+        project_id=project_id, seq=seq, locks=[service.lock_read(lock, now) for lock in held]
+    )
 
 
 @router.get("/projects", response_model=Page[ProjectRead])
@@ -148,13 +217,16 @@ async def delete_file(
     responses=_ITEM,
 )
 async def list_lock_events(
+    labeling: RuntimeDep,
+    user: CurrentPrincipal,
     session: SessionDep,
-    user: CurrentUser,
     project_id: IdPath,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
     """Admins: every lock change of the project (who, what, why), newest first."""
+    # Before `session` opens a transaction: on SQLite the writer needs the one connection.
+    await labeling.journal.flush()
     project = await service.get_project(session, user, project_id)
     items, total = await service.list_lock_events(session, user, project, limit, offset)
     return Page[LockEventRead](
@@ -162,76 +234,4 @@ async def list_lock_events(
         total=total,
         limit=limit,
         offset=offset,
-    )
-
-
-@router.post("/lock", response_model=LockRead, responses=problem_responses(404, 409))
-async def lock(
-    session: SessionDep,
-    locks: LocksDep,
-    events: EventsDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: CurrentUser,
-    body: LockRequest,
-) -> Any:
-    """Lock a file for yourself. 409 `lock_held` names the holder and the time left;
-    409 `owner_limit` when you hold another file of the project (send `switch: true`)."""
-    project = await service.get_project(session, user, body.project_id)
-    held = await service.lock_file(
-        session, locks, events, clock, user, project, body.file_name, _ttl(settings), body.switch
-    )
-    return service.lock_read(held, clock.now())
-
-
-@router.post("/unlock", status_code=204, responses=problem_responses(403, 404))
-async def unlock(
-    session: SessionDep,
-    locks: LocksDep,
-    events: EventsDep,
-    clock: ClockDep,
-    user: CurrentUser,
-    body: UnlockRequest,
-) -> Response:
-    """Release your lock; admins may `force` someone else's (recorded)."""
-    project = await service.get_project(session, user, body.project_id)
-    await service.unlock_file(
-        session, locks, events, clock, user, project, body.file_name, body.force
-    )
-    return Response(status_code=204)
-
-
-@router.post("/heartbeat", response_model=HeartbeatRead, responses=problem_responses(404))
-async def heartbeat(
-    session: SessionDep,
-    locks: LocksDep,
-    events: EventsDep,
-    clock: ClockDep,
-    settings: SettingsDep,
-    user: CurrentUser,
-    body: HeartbeatRequest,
-) -> Any:
-    """Extend the TTL of every lock you hold in the project (for clients without a socket)."""
-    project = await service.get_project(session, user, body.project_id)
-    renewed = await service.heartbeat(session, locks, events, clock, user, project, _ttl(settings))
-    now = clock.now()
-    return HeartbeatRead(renewed=[service.lock_read(lock, now) for lock in renewed])
-
-
-@router.get("/status/{project_id:int}", response_model=StatusRead, responses=_ITEM)
-async def status(
-    session: SessionDep,
-    locks: LocksDep,
-    bus: BusDep,
-    clock: ClockDep,
-    user: CurrentUser,
-    project_id: IdPath,
-) -> Any:
-    """Every lock of the project, with the sequence number of the latest lock event."""
-    project = await service.get_project(session, user, project_id)
-    seq = await bus.last_seq(project_channel(project.id))
-    now = clock.now()
-    held = await locks.holders(str(project.id))
-    return StatusRead(
-        project_id=project.id, seq=seq, locks=[service.lock_read(lock, now) for lock in held]
     )

@@ -1,37 +1,39 @@
 """Labeling rules: projects of a corporation, their files, and one lock per user.
 
 Locks live in the lock store (scope = project id, resource = file name, owner = user id);
-every change is written to the audit table in the request's transaction and announced
-on the project's channel after the commit.
+every change is announced on the project's channel and queued for the audit table
+(`journal.py`).
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backlot.accounts.models import User
+from backlot.accounts.principal import Actor
+from backlot.core.cache import RowCache
 from backlot.core.clock import Clock
 from backlot.core.db import after_commit
 from backlot.core.errors import ProblemError, conflict, forbidden, not_found
 from backlot.core.locks import Denial, DenialReason, Lock, LockStore, ReleaseOutcome
 from backlot.core.paging import fetch_page
-from backlot.labeling.events import LabelingEvents, LockChange
+from backlot.labeling.events import LockChange
+from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingFile, LabelingProject, LockEvent
 from backlot.labeling.schemas import LockRead, ReleaseReason
 
 # --- projects and files ---------------------------------------------------------------
 
 
-def _require_admin(actor: User) -> None:
+def _require_admin(actor: Actor) -> None:
     if not actor.is_corporation_admin:
         raise forbidden("Only the corporation's admins may do this.")
 
 
-async def get_project(session: AsyncSession, actor: User, project_id: int) -> LabelingProject:
+async def get_project(session: AsyncSession, actor: Actor, project_id: int) -> LabelingProject:
     project = await session.get(LabelingProject, project_id)
     if project is None or project.corporation_id != actor.corporation_id:
         raise not_found("Project")
@@ -39,7 +41,7 @@ async def get_project(session: AsyncSession, actor: User, project_id: int) -> La
 
 
 async def list_projects(
-    session: AsyncSession, actor: User, limit: int, offset: int
+    session: AsyncSession, actor: Actor, limit: int, offset: int
 ) -> tuple[list[LabelingProject], int]:
     if actor.corporation_id is None:
         return [], 0
@@ -51,7 +53,7 @@ async def list_projects(
     return await fetch_page(session, stmt, limit, offset)
 
 
-async def create_project(session: AsyncSession, actor: User, name: str) -> LabelingProject:
+async def create_project(session: AsyncSession, actor: Actor, name: str) -> LabelingProject:
     _require_admin(actor)
     assert actor.corporation_id is not None
     project = LabelingProject(corporation_id=actor.corporation_id, name=name)
@@ -61,7 +63,7 @@ async def create_project(session: AsyncSession, actor: User, name: str) -> Label
 
 
 async def rename_project(
-    session: AsyncSession, actor: User, project_id: int, name: str
+    session: AsyncSession, actor: Actor, project_id: int, name: str
 ) -> LabelingProject:
     project = await get_project(session, actor, project_id)
     _require_admin(actor)
@@ -71,7 +73,7 @@ async def rename_project(
 
 
 async def delete_project(
-    session: AsyncSession, locks: LockStore, actor: User, project_id: int
+    session: AsyncSession, locks: LockStore, actor: Actor, project_id: int
 ) -> None:
     project = await get_project(session, actor, project_id)
     _require_admin(actor)
@@ -112,7 +114,7 @@ async def add_file(session: AsyncSession, project: LabelingProject, name: str) -
 
 
 async def delete_file(
-    session: AsyncSession, actor: User, project: LabelingProject, file_id: int
+    session: AsyncSession, actor: Actor, project: LabelingProject, file_id: int
 ) -> None:
     _require_admin(actor)
     file = await session.get(LabelingFile, file_id)
@@ -137,46 +139,47 @@ def lock_read(lock: Lock, now: datetime) -> LockRead:
     )
 
 
-def record(
-    session: AsyncSession, clock: Clock, events: LabelingEvents, changes: list[LockChange]
-) -> None:
-    """Audit rows in this transaction; the announcements once it commits."""
-    if not changes:
-        return
-    now = clock.now()
-    for change in changes:
-        session.add(
-            LockEvent(
-                project_id=int(change.lock.scope),
-                file_name=change.lock.resource,
-                action="acquired" if change.reason is None else "released",
-                reason=change.reason,
-                holder_id=int(change.lock.owner),
-                actor_id=change.actor_id,
-                token=change.lock.token,
-                at=now,
-            )
-        )
-    after_commit(session, lambda: events.announce(changes))
-
-
 def _expired(locks: list[Lock]) -> list[LockChange]:
     return [LockChange(lock, ReleaseReason.expired, None) for lock in locks]
 
 
+async def member_project(
+    sessionmaker: async_sessionmaker[AsyncSession],
+    projects: RowCache[int],
+    actor: Actor,
+    project_id: int,
+) -> int:
+    """`project_id` if it is a project of the actor's corporation, else 404.
+
+    The owner of a project never changes, so it is cached (a deleted project is dropped
+    from this process's cache at once and from others' within the cache's TTL).
+    """
+    corporation_id = projects.get(project_id)
+    if corporation_id is None:
+        async with sessionmaker() as session:
+            corporation_id = await session.scalar(
+                select(LabelingProject.corporation_id).where(LabelingProject.id == project_id)
+            )
+        if corporation_id is None:
+            raise not_found("Project")
+        projects.put(project_id, corporation_id)
+    if corporation_id != actor.corporation_id:
+        raise not_found("Project")
+    return project_id
+
+
 async def lock_file(
-    session: AsyncSession,
     locks: LockStore,
-    events: LabelingEvents,
+    journal: LockJournal,
     clock: Clock,
-    actor: User,
-    project: LabelingProject,
+    actor: Actor,
+    project_id: int,
     file_name: str,
     ttl: timedelta,
     switch: bool,
 ) -> Lock:
     result = await locks.acquire(
-        str(project.id),
+        str(project_id),
         file_name,
         str(actor.id),
         ttl,
@@ -186,12 +189,12 @@ async def lock_file(
     )
     changes = _expired(result.expired)
     if isinstance(result, Denial):
-        record(session, clock, events, changes)
+        await journal.record(changes)
         raise _denied(result, clock.now())
     changes += [LockChange(lock, ReleaseReason.switched, actor.id) for lock in result.switched]
     if not result.renewed:
         changes.append(LockChange(result.lock, None, actor.id))
-    record(session, clock, events, changes)
+    await journal.record(changes)
     return result.lock
 
 
@@ -216,16 +219,14 @@ def _denied(denial: Denial, now: datetime) -> ProblemError:
 
 
 async def unlock_file(
-    session: AsyncSession,
     locks: LockStore,
-    events: LabelingEvents,
-    clock: Clock,
-    actor: User,
-    project: LabelingProject,
+    journal: LockJournal,
+    actor: Actor,
+    project_id: int,
     file_name: str,
     force: bool,
 ) -> None:
-    scope = str(project.id)
+    scope = str(project_id)
     if force:
         _require_admin(actor)
         release = await locks.force_release(scope, file_name)
@@ -234,7 +235,7 @@ async def unlock_file(
         release = await locks.release(scope, file_name, str(actor.id))
         reason = ReleaseReason.unlocked
     if release.outcome is ReleaseOutcome.expired and release.lock is not None:
-        record(session, clock, events, _expired([release.lock]))
+        await journal.record(_expired([release.lock]))
         raise not_found("Lock", code="not_locked")
     if release.outcome is ReleaseOutcome.not_locked:
         raise not_found("Lock", code="not_locked")
@@ -242,33 +243,22 @@ async def unlock_file(
     if release.outcome is ReleaseOutcome.not_owner:
         name = str(release.lock.info.get("name", release.lock.owner))
         raise forbidden(f"{file_name} is locked by {name}, not you.", code="not_lock_owner")
-    record(session, clock, events, [LockChange(release.lock, reason, actor.id)])
+    await journal.record([LockChange(release.lock, reason, actor.id)])
 
 
 async def heartbeat(
-    session: AsyncSession,
-    locks: LockStore,
-    events: LabelingEvents,
-    clock: Clock,
-    actor: User,
-    project: LabelingProject,
-    ttl: timedelta,
+    locks: LockStore, journal: LockJournal, actor: Actor, project_id: int, ttl: timedelta
 ) -> list[Lock]:
-    renewal = await locks.renew(str(project.id), str(actor.id), ttl)
-    record(session, clock, events, _expired(renewal.expired))
+    renewal = await locks.renew(str(project_id), str(actor.id), ttl)
+    await journal.record(_expired(renewal.expired))
     return renewal.renewed
 
 
 async def list_lock_events(
-    session: AsyncSession, actor: User, project: LabelingProject, limit: int, offset: int
+    session: AsyncSession, actor: Actor, project: LabelingProject, limit: int, offset: int
 ) -> tuple[list[LockEvent], int]:
+    """The audit trail as written; call `LockJournal.flush()` first to include this
+    process's latest changes."""
     _require_admin(actor)
     stmt = select(LockEvent).where(LockEvent.project_id == project.id).order_by(LockEvent.id.desc())
     return await fetch_page(session, stmt, limit, offset)
-
-
-async def project_exists(session: AsyncSession, project_id: int) -> bool:
-    count = await session.scalar(
-        select(func.count()).select_from(LabelingProject).where(LabelingProject.id == project_id)
-    )
-    return bool(count)

@@ -9,27 +9,19 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 
-from backlot.core.db import unit_of_work
+from backlot.core.cache import RowCache
 from backlot.core.locks import LockStore
 from backlot.core.state import AppState
-from backlot.labeling import service
 from backlot.labeling.events import LabelingEvents, LockChange
+from backlot.labeling.journal import LockJournal
 from backlot.labeling.schemas import ReleaseReason
 
 log = logging.getLogger("backlot.labeling")
 
 
-async def sweep_once(state: AppState, events: LabelingEvents) -> int:
+async def sweep_once(state: AppState, journal: LockJournal) -> int:
     expired = await state.locks.sweep()
-    if not expired:
-        return 0
-    async with unit_of_work(state.sessionmaker) as session:
-        changes = []
-        for lock in expired:
-            # A project deleted meanwhile has no audit trail left to append to.
-            if lock.scope.isdigit() and await service.project_exists(session, int(lock.scope)):
-                changes.append(LockChange(lock, ReleaseReason.expired, None))
-        service.record(session, state.clock, events, changes)
+    await journal.record([LockChange(lock, ReleaseReason.expired, None) for lock in expired])
     return len(expired)
 
 
@@ -37,18 +29,24 @@ async def sweep_once(state: AppState, events: LabelingEvents) -> int:
 class LabelingRuntime:
     """What the labeling app keeps running in each process."""
 
-    events: LabelingEvents
+    journal: LockJournal
     presence: LockStore
+    projects: RowCache[int]  # project id -> its corporation (see service.member_project)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
+    @property
+    def events(self) -> LabelingEvents:
+        return self.journal.events
+
     def start(self, state: AppState) -> None:
+        self.journal.start()
         self.tasks.append(asyncio.create_task(self._sweep(state), name="labeling-sweeper"))
 
     async def _sweep(self, state: AppState) -> None:
         interval = state.settings.lock_sweep_interval_seconds
         while True:
             try:
-                await sweep_once(state, self.events)
+                await sweep_once(state, self.journal)
                 await self.presence.sweep()  # lapsed presence needs no announcement
             except asyncio.CancelledError:
                 raise
@@ -62,3 +60,4 @@ class LabelingRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks.clear()
+        await self.journal.stop()
