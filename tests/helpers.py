@@ -103,6 +103,22 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def wait_until_answering(
+    url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 60
+) -> None:
+    """Poll `url` until it answers anything; fail if `process` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=1)
+            return
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not come up (exit {process.poll()})")
+        time.sleep(0.05)
+
+
 @contextmanager
 def running_process(command: list[str], cwd: Path, env: dict[str, str], port: int) -> Iterator[str]:
     """Run an HTTP server command; yields its base URL once it answers anything.
@@ -113,16 +129,7 @@ def running_process(command: list[str], cwd: Path, env: dict[str, str], port: in
     process = subprocess.Popen(command, cwd=cwd, env=clean | env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{base}/healthz", timeout=1)
-                break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{command[:4]} did not come up (exit {process.poll()})")
-            time.sleep(0.05)
+        wait_until_answering(f"{base}/healthz", process, f"{command[:4]}")
         yield base
     finally:
         process.terminate()

@@ -71,16 +71,26 @@ def _resolve(text: str, variables: dict[str, str], named: dict[str, object]) -> 
     return _REFERENCE.sub(lookup, text)
 
 
+def _body(folder: Path, headers: dict[str, str], text: str) -> bytes:
+    """Multipart bodies as REST Client sends them: CRLF lines, `< path` lines replaced by
+    that file's bytes."""
+    if not headers.get("Content-Type", "").startswith("multipart/form-data"):
+        return text.encode()
+    lines = [
+        (folder / line[2:].strip()).read_bytes() if line.startswith("< ") else line.encode()
+        for line in text.splitlines()
+    ]
+    return b"\r\n".join(lines) + b"\r\n"
+
+
 async def _run(client: AsyncClient, path: Path) -> int:
     variables, requests = _parse(path.read_text())
     named: dict[str, object] = {}
     for request in requests:
         url = _resolve(request.url, variables, named)
         headers = {k: _resolve(v, variables, named) for k, v in request.headers.items()}
-        body = _resolve(request.body, variables, named)
-        response = await client.request(
-            request.method, url, headers=headers, content=body.encode() or None
-        )
+        body = _body(path.parent, headers, _resolve(request.body, variables, named))
+        response = await client.request(request.method, url, headers=headers, content=body or None)
         where = f"{path.name}: {request.method} {url}"
         if request.expect:
             assert response.status_code in request.expect, f"{where}: {response.text}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
@@ -30,6 +31,7 @@ from backlot.core.realtime import build_socketio
 from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState
+from backlot.core.storage import build_object_store
 from backlot.labeling.events import LabelingEvents
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingProject
@@ -90,7 +92,22 @@ async def build_state(settings: Settings, clock: Clock) -> AppState:
         redis=redis,
         locks=build_lock_store(redis, clock, prefix=settings.redis_prefix),
         bus=build_bus(redis, prefix=settings.redis_prefix, window=settings.event_window),
+        storage=build_object_store(settings),
     )
+
+
+# Multipart framing around an uploaded file: boundaries, part headers, small fields.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+def upload_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
+    """Body limits of the upload routes: their file limit plus the multipart framing."""
+    return [
+        (
+            re.compile(r"/v1/labeling/projects/\d+/files/upload"),
+            settings.labeling_max_image_bytes + MULTIPART_OVERHEAD,
+        ),
+    ]
 
 
 def create_asgi_app(settings: Settings | None = None, clock: Clock | None = None) -> ASGIApp:
@@ -129,6 +146,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 presence.close(),
                 state.bus.close(),
                 state.locks.close(),
+                state.storage.close(),
                 *([state.redis.aclose()] if state.redis is not None else []),
                 state.engine.dispose(),
             ):
@@ -155,7 +173,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             allow_methods=["*"],
             allow_headers=["*"],
         )
-    app.add_middleware(BodyLimitMiddleware, default_limit=settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        default_limit=settings.max_request_bytes,
+        overrides=upload_limits(settings),
+    )
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
     # Routers are matched in this order, route by route: the hottest (labeling locks) first.
     for router in (labeling_router, ops_router, auth_router, users_router, corporations_router):

@@ -45,6 +45,19 @@ class Settings(BaseSettings):
         ),
     )
     var_dir: Path = Field(Path("var"), description="Directory for embedded-shape state.")
+    storage_url: str | None = Field(
+        None,
+        description=(
+            "Where files go: a directory (path or file:///path; default <var_dir>/objects) "
+            "or s3://bucket[/prefix] for S3-compatible storage."
+        ),
+    )
+    s3_endpoint_url: str | None = Field(
+        None, description="S3 endpoint for non-AWS storage, e.g. http://127.0.0.1:8333."
+    )
+    s3_region: str = Field("us-east-1", description="S3 region.")
+    s3_access_key_id: str | None = Field(None, description="S3 access key id.")
+    s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret access key.")
     host: str = Field("127.0.0.1", description="Address `backlot serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `backlot serve` binds.")
     auto_migrate: bool = Field(
@@ -89,6 +102,9 @@ class Settings(BaseSettings):
         gt=0,
         le=86400,
         description="A labeling file lock lapses this long after its last renewal.",
+    )
+    labeling_max_image_bytes: int = Field(
+        25 * 1024 * 1024, ge=1024, description="Largest image a labeling project accepts."
     )
     labeling_disconnect_grace_seconds: float = Field(
         5, ge=0, le=3600, description="How long a vanished socket's locks are kept (page reloads)."

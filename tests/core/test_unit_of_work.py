@@ -6,7 +6,13 @@ import pytest
 from sqlalchemy import func, select
 
 from backlot.accounts.models import Corporation
-from backlot.core.db import build_engine, build_sessionmaker, unit_of_work
+from backlot.core.db import (
+    after_commit,
+    build_engine,
+    build_sessionmaker,
+    on_rollback,
+    unit_of_work,
+)
 
 
 async def _count(database_url: str) -> int:
@@ -92,5 +98,27 @@ async def test_after_commit_runs_only_after_a_commit(database_url: str) -> None:
             assert await bus.last_seq("corp") == 0  # not before the commit
         assert await bus.last_seq("corp") == 1
         assert seen_by_action == [1]
+    finally:
+        await engine.dispose()
+
+
+async def test_rollback_actions_run_only_when_nothing_commits(database_url: str) -> None:
+    engine = build_engine(database_url)
+    sessionmaker = build_sessionmaker(engine)
+    ran: list[str] = []
+
+    async def undo(what: str) -> None:
+        ran.append(what)
+
+    try:
+        with pytest.raises(RuntimeError):  # noqa: PT012 - the raise is the point
+            async with unit_of_work(sessionmaker) as session:
+                on_rollback(session, lambda: undo("first"))
+                after_commit(session, lambda: undo("announced"))
+                raise RuntimeError("the row failed")
+        async with unit_of_work(sessionmaker) as session:
+            on_rollback(session, lambda: undo("second"))
+            session.add(Corporation(name="Kept"))
+        assert ran == ["first"]
     finally:
         await engine.dispose()

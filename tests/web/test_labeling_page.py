@@ -129,3 +129,19 @@ async def test_a_lock_taken_in_one_browser_shows_in_the_other(
         .filter(has_text="locked by Grace")
         .wait_for(timeout=5000)
     )
+
+
+async def test_an_uploaded_image_shows_in_its_tile(server: str, browser: object) -> None:
+    admin, _guest = _team(server)
+    ada = await _open(browser, server, admin)
+    image = Path(__file__).resolve().parents[2] / "http" / "files" / "cat.png"
+    await ada.set_input_files("#upload input[type=file]", str(image))  # type: ignore[attr-defined]
+    await ada.click("#upload button")  # type: ignore[attr-defined]
+    # Decoded by the browser at its real size (8 x 8): the bytes came back intact.
+    await ada.wait_for_function(  # type: ignore[attr-defined]
+        """() => {
+            const img = document.querySelector("li.file[data-file='cat.png'] img");
+            return img !== null && img.complete && img.naturalWidth === 8;
+        }""",
+        timeout=5000,
+    )

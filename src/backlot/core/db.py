@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -113,6 +114,8 @@ def build_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 AfterCommit = Callable[[], Awaitable[object]]
 _AFTER_COMMIT = "backlot.after_commit"
+_ON_ROLLBACK = "backlot.on_rollback"
+log = logging.getLogger("backlot.db")
 
 
 def after_commit(session: AsyncSession, action: AfterCommit) -> None:
@@ -122,6 +125,15 @@ def after_commit(session: AsyncSession, action: AfterCommit) -> None:
     happen, or before it is visible in the database.
     """
     session.info.setdefault(_AFTER_COMMIT, []).append(action)
+
+
+def on_rollback(session: AsyncSession, action: AfterCommit) -> None:
+    """Run `action` if this session's transaction does not commit.
+
+    For work outside the database done on the transaction's behalf (an object already
+    stored for a row being inserted): undone when the row is not.
+    """
+    session.info.setdefault(_ON_ROLLBACK, []).append(action)
 
 
 @asynccontextmanager
@@ -135,10 +147,17 @@ async def unit_of_work(
     async with sessionmaker() as session:
         try:
             yield session
+            await session.commit()
         except BaseException:
             session.info.pop(_AFTER_COMMIT, None)
+            undo = session.info.pop(_ON_ROLLBACK, [])
             await session.rollback()
+            for action in undo:
+                try:
+                    await action()
+                except Exception:  # the original error matters more
+                    log.exception("undoing work of a rolled-back transaction failed")
             raise
-        await session.commit()
+        session.info.pop(_ON_ROLLBACK, None)
         for action in session.info.pop(_AFTER_COMMIT, []):
             await action()

@@ -14,6 +14,7 @@ from backlot.core.db import unit_of_work
 from backlot.core.locks import LockStore
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState, app_state
+from backlot.core.storage import ObjectStore
 from backlot.settings import Settings
 
 
@@ -42,6 +43,10 @@ async def _bus(request: Request) -> EventBus:
     return app_state(request).bus
 
 
+async def _storage(request: Request) -> ObjectStore:
+    return app_state(request).storage
+
+
 async def _state(request: Request) -> AppState:
     return app_state(request)
 
@@ -57,3 +62,4 @@ ClockDep = Annotated[Clock, Depends(_clock)]
 SignerDep = Annotated[TokenSigner, Depends(_signer)]
 LocksDep = Annotated[LockStore, Depends(_locks)]
 BusDep = Annotated[EventBus, Depends(_bus)]
+StorageDep = Annotated[ObjectStore, Depends(_storage)]

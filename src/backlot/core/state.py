@@ -13,6 +13,7 @@ from backlot.core.clock import Clock
 from backlot.core.locks import LockStore
 from backlot.core.oidc import IdTokenVerifier
 from backlot.core.security import TokenSigner
+from backlot.core.storage import ObjectStore
 from backlot.settings import Settings
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class AppState:
     redis: Redis | None
     locks: LockStore
     bus: EventBus
+    storage: ObjectStore
 
 
 def app_state(connection: HTTPConnection) -> AppState:

@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from pathlib import PurePosixPath
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from backlot.accounts.deps import CurrentPrincipal, CurrentUser
-from backlot.core.deps import ClockDep, LocksDep, SessionDep, StateDep
-from backlot.core.errors import problem_responses
+from backlot.core.deps import ClockDep, LocksDep, SessionDep, StateDep, StorageDep
+from backlot.core.errors import not_found, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
+from backlot.core.sniff import IMAGE_TYPES
+from backlot.core.streaming import object_response
+from backlot.core.uploads import store_upload
 from backlot.labeling import service
 from backlot.labeling.deps import RuntimeDep
 from backlot.labeling.events import project_channel
+from backlot.labeling.models import LabelingFile
 from backlot.labeling.schemas import (
     FileCreate,
     FileRead,
@@ -153,11 +160,28 @@ async def rename_project(
 
 @router.delete("/projects/{project_id:int}", status_code=204, responses=_ITEM)
 async def delete_project(
-    session: SessionDep, locks: LocksDep, user: CurrentUser, project_id: IdPath
+    session: SessionDep, locks: LocksDep, storage: StorageDep, user: CurrentUser, project_id: IdPath
 ) -> Response:
-    """Admins delete a project, its files, its audit trail and its locks."""
-    await service.delete_project(session, locks, user, project_id)
+    """Admins delete a project, its files (and their images), its audit trail and its locks."""
+    await service.delete_project(session, locks, storage, user, project_id)
     return Response(status_code=204)
+
+
+def _file_read(file: LabelingFile, lock: LockRead | None) -> FileRead:
+    content_url = (
+        f"/v1/labeling/projects/{file.project_id}/files/{file.id}/content"
+        if file.object_key
+        else None
+    )
+    return FileRead(
+        id=file.id,
+        name=file.name,
+        created_at=file.created_at,
+        content_type=file.content_type,
+        size=file.size,
+        content_url=content_url,
+        lock=lock,
+    )
 
 
 @router.get("/projects/{project_id:int}/files", response_model=Page[FileRead], responses=_ITEM)
@@ -170,18 +194,13 @@ async def list_files(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
-    """The project's registered files, each with its lock (or null)."""
+    """The project's registered and uploaded files, each with its lock (or null)."""
     project = await service.get_project(session, user, project_id)
     files, total = await service.list_files(session, project, limit, offset)
     held = {lock.resource: lock for lock in await locks.holders(str(project.id))}
     now = clock.now()
     items = [
-        FileRead(
-            id=f.id,
-            name=f.name,
-            created_at=f.created_at,
-            lock=service.lock_read(held[f.name], now) if f.name in held else None,
-        )
+        _file_read(f, service.lock_read(held[f.name], now) if f.name in held else None)
         for f in files
     ]
     return Page[FileRead](items=items, total=total, limit=limit, offset=offset)
@@ -199,15 +218,93 @@ async def add_file(
     """Register a file of the project by name (members)."""
     project = await service.get_project(session, user, project_id)
     file = await service.add_file(session, project, body.name)
-    return FileRead(id=file.id, name=file.name, created_at=file.created_at, lock=None)
+    return _file_read(file, None)
+
+
+@router.post(
+    "/projects/{project_id:int}/files/upload",
+    status_code=201,
+    response_model=FileRead,
+    responses=problem_responses(404, 409, 413, 415),
+)
+async def upload_file(
+    state: StateDep,
+    labeling: RuntimeDep,
+    user: CurrentPrincipal,
+    session: SessionDep,
+    project_id: IdPath,
+    file: Annotated[UploadFile, File(description="A JPEG, PNG, GIF, WebP, BMP or TIFF image.")],
+    name: Annotated[
+        str | None, Form(description="File name in the project; default: the upload's name.")
+    ] = None,
+) -> Any:
+    """Upload an image into the project (members). Its type is judged by its content;
+    it may be as large as BACKLOT_LABELING_MAX_IMAGE_BYTES."""
+    # The slow part (storing the bytes) runs before `session` opens a transaction, so no
+    # database connection is held while a client uploads.
+    await service.member_project(state.sessionmaker, labeling.projects, user, project_id)
+    try:
+        chosen = FileCreate.model_validate(
+            {"name": name or PurePosixPath(file.filename or "").name}
+        )
+    except ValidationError as exc:  # answered like any other bad field of the form
+        errors = [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
+        raise RequestValidationError(errors) from exc
+    await service.file_name_free(state.sessionmaker, project_id, chosen.name)
+    content = await store_upload(
+        state.storage,
+        service.new_object_key(project_id),
+        file,
+        allowed=IMAGE_TYPES,
+        max_bytes=state.settings.labeling_max_image_bytes,
+    )
+    added = await service.add_uploaded_file(
+        session, state.storage, project_id, chosen.name, content
+    )
+    return _file_read(added, None)
+
+
+_CONTENT = "/projects/{project_id:int}/files/{file_id:int}/content"
+_CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {"content": {"image/*": {}}, "description": "The image."},
+    206: {"description": "The requested range."},
+    304: {"description": "Not modified (If-None-Match / If-Modified-Since)."},
+    **problem_responses(404, 412, 416),
+}
+
+
+@router.get(_CONTENT, response_class=Response, responses=_CONTENT_RESPONSES)
+@router.head(
+    _CONTENT,
+    response_class=Response,
+    responses=_CONTENT_RESPONSES,
+    operation_id="labeling_file_content_head",
+)
+async def file_content(
+    request: Request,
+    session: SessionDep,
+    storage: StorageDep,
+    user: CurrentUser,
+    project_id: IdPath,
+    file_id: IdPath,
+) -> Response:
+    """An uploaded image (members), with Range, ETag and conditional requests."""
+    project = await service.get_project(session, user, project_id)
+    found = await service.get_file(session, project, file_id)
+    if found.object_key is None:
+        raise not_found("Content", code="no_content")
+    key, filename = found.object_key, found.name
+    await session.close()  # the bytes stream after the route returns; free the connection
+    return await object_response(request, storage, key, filename=filename)
 
 
 @router.delete("/projects/{project_id:int}/files/{file_id:int}", status_code=204, responses=_ITEM)
 async def delete_file(
-    session: SessionDep, user: CurrentUser, project_id: IdPath, file_id: IdPath
+    session: SessionDep, storage: StorageDep, user: CurrentUser, project_id: IdPath, file_id: IdPath
 ) -> Response:
+    """Admins delete a file (and its image)."""
     project = await service.get_project(session, user, project_id)
-    await service.delete_file(session, user, project, file_id)
+    await service.delete_file(session, storage, user, project, file_id)
     return Response(status_code=204)
 
 

@@ -80,6 +80,11 @@ class FileRead(BaseModel):
     id: int
     name: str
     created_at: datetime
+    content_type: str | None = Field(None, description="Uploaded images only.")
+    size: int | None = Field(None, description="Bytes of the uploaded image.")
+    content_url: str | None = Field(
+        None, description="Where the uploaded image is served (GET/HEAD, Range)."
+    )
     lock: LockRead | None
 
 

@@ -7,6 +7,7 @@ every change is announced on the project's channel and queued for the audit tabl
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -16,10 +17,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from backlot.accounts.principal import Actor
 from backlot.core.cache import RowCache
 from backlot.core.clock import Clock
-from backlot.core.db import after_commit
+from backlot.core.db import after_commit, on_rollback
 from backlot.core.errors import ProblemError, conflict, forbidden, not_found
 from backlot.core.locks import Denial, DenialReason, Lock, LockStore, ReleaseOutcome
 from backlot.core.paging import fetch_page
+from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.labeling.events import LockChange
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingFile, LabelingProject, LockEvent
@@ -73,19 +75,29 @@ async def rename_project(
 
 
 async def delete_project(
-    session: AsyncSession, locks: LockStore, actor: Actor, project_id: int
+    session: AsyncSession, locks: LockStore, store: ObjectStore, actor: Actor, project_id: int
 ) -> None:
     project = await get_project(session, actor, project_id)
     _require_admin(actor)
+    keys = list(
+        await session.scalars(
+            select(LabelingFile.object_key).where(
+                LabelingFile.project_id == project.id, LabelingFile.object_key.is_not(None)
+            )
+        )
+    )
     await session.delete(project)
     await session.flush()
     scope = str(project_id)
 
-    async def drop_locks() -> None:
+    async def drop_locks_and_content() -> None:
         for lock in await locks.holders(scope):
             await locks.force_release(scope, lock.resource)
+        for key in keys:
+            if key is not None:
+                await store.delete(key)
 
-    after_commit(session, drop_locks)
+    after_commit(session, drop_locks_and_content)
 
 
 async def _flush_unique(session: AsyncSession, code: str, detail: str) -> None:
@@ -113,15 +125,59 @@ async def add_file(session: AsyncSession, project: LabelingProject, name: str) -
     return file
 
 
-async def delete_file(
-    session: AsyncSession, actor: Actor, project: LabelingProject, file_id: int
+def new_object_key(project_id: int) -> str:
+    # Never the file's name: names are user input, keys must be safe and never reused.
+    return f"labeling/{project_id}/{uuid.uuid4().hex}"
+
+
+async def file_name_free(
+    sessionmaker: async_sessionmaker[AsyncSession], project_id: int, name: str
 ) -> None:
-    _require_admin(actor)
+    """409 before an upload is stored when its name is taken (the insert checks again)."""
+    async with sessionmaker() as session:
+        taken = await session.scalar(
+            select(LabelingFile.id).where(
+                LabelingFile.project_id == project_id, LabelingFile.name == name
+            )
+        )
+    if taken is not None:
+        raise conflict("file_exists", f"{name} is already registered.")
+
+
+async def add_uploaded_file(
+    session: AsyncSession, store: ObjectStore, project_id: int, name: str, content: ObjectInfo
+) -> LabelingFile:
+    """The row of an image already in the store; the image goes if the row does not."""
+    file = LabelingFile(
+        project_id=project_id,
+        name=name,
+        object_key=content.key,
+        content_type=content.content_type,
+        size=content.size,
+    )
+    session.add(file)
+    on_rollback(session, lambda: store.delete(content.key))
+    await _flush_unique(session, "file_exists", f"{name} is already registered.")
+    return file
+
+
+async def get_file(session: AsyncSession, project: LabelingProject, file_id: int) -> LabelingFile:
     file = await session.get(LabelingFile, file_id)
     if file is None or file.project_id != project.id:
         raise not_found("File")
+    return file
+
+
+async def delete_file(
+    session: AsyncSession, store: ObjectStore, actor: Actor, project: LabelingProject, file_id: int
+) -> None:
+    _require_admin(actor)
+    file = await get_file(session, project, file_id)
+    key = file.object_key
     await session.delete(file)
     await session.flush()
+    if key is not None:
+        after_commit(session, lambda: store.delete(key))
 
 
 # --- locks ----------------------------------------------------------------------------

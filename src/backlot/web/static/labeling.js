@@ -8,6 +8,8 @@ const state = {
   me: null,
   project: null,
   files: new Map(), // name -> lock or null
+  content: new Map(), // name -> URL of its uploaded image
+  thumbnails: new Map(), // image URL -> object URL of the fetched image (or null: loading)
   seq: 0,
   socket: null,
   heartbeat: null,
@@ -60,7 +62,11 @@ async function openProject(projectId) {
   state.project = projectId;
   state.files.clear();
   const files = await api("GET", `/v1/labeling/projects/${projectId}/files?limit=100`);
-  for (const file of files.items) state.files.set(file.name, file.lock);
+  state.content.clear();
+  for (const file of files.items) {
+    state.files.set(file.name, file.lock);
+    if (file.content_url) state.content.set(file.name, file.content_url);
+  }
   connect();
 }
 
@@ -115,6 +121,17 @@ function secondsLeft(lock) {
   return Math.max(0, Math.round((Date.parse(lock.expires_at) - Date.now()) / 1000));
 }
 
+// An <img src> cannot send the Authorization header: images are fetched, then shown
+// from a blob URL.
+async function thumbnail(url) {
+  if (state.thumbnails.has(url)) return;
+  state.thumbnails.set(url, null);
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` } });
+  if (!response.ok) return;
+  state.thumbnails.set(url, URL.createObjectURL(await response.blob()));
+  render();
+}
+
 function render() {
   const list = $("#files");
   const names = [...state.files.keys()].sort();
@@ -137,6 +154,13 @@ function render() {
         item.classList.add("locked");
         status.textContent = `locked by ${lock.user}`;
       }
+      const url = state.content.get(name);
+      if (url && state.thumbnails.get(url)) {
+        const image = document.createElement("img");
+        image.src = state.thumbnails.get(url);
+        image.alt = name;
+        item.append(image);
+      } else if (url) thumbnail(url);
       item.append(title, status);
       item.addEventListener("click", () => toggle(name));
       return item;
@@ -186,6 +210,22 @@ $("#add-file").addEventListener("submit", async (event) => {
   } catch (error) {
     say(error.message);
   }
+});
+
+$("#upload").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const response = await fetch(`/v1/labeling/projects/${state.project}/files/upload`, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${state.token}` },
+    body: new FormData(event.target),
+  });
+  const data = await response.json();
+  if (!response.ok) return say(data.detail);
+  if (!state.files.has(data.name)) state.files.set(data.name, null);
+  state.content.set(data.name, data.content_url);
+  event.target.reset();
+  say("");
+  render();
 });
 
 $("#project").addEventListener("change", (event) => openProject(Number(event.target.value)));
