@@ -17,6 +17,7 @@ from starlette.types import ASGIApp
 from backlot import __version__
 from backlot.accounts.deps import principal_cache
 from backlot.accounts.router import auth_router, corporations_router, users_router
+from backlot.accounts.service import downgrade_lapsed_plans
 from backlot.core.body_limit import BodyLimitMiddleware
 from backlot.core.bus import build_bus
 from backlot.core.cache import RowCache
@@ -28,6 +29,7 @@ from backlot.core.metrics import HttpMetrics, MetricsMiddleware
 from backlot.core.migrate import current_revisions, head_revisions
 from backlot.core.oidc import IdTokenVerifier
 from backlot.core.realtime import build_socketio
+from backlot.core.scheduling import Scheduler
 from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState
@@ -40,6 +42,9 @@ from backlot.labeling.router import router as labeling_router
 from backlot.labeling.tasks import LabelingRuntime
 from backlot.ops import router as ops_router
 from backlot.settings import Settings
+from backlot.videos.deps import VideosRuntime
+from backlot.videos.router import router as videos_router
+from backlot.videos.router import view_logs_router
 from backlot.web.pages import install_pages
 
 if TYPE_CHECKING:
@@ -107,6 +112,7 @@ def upload_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
             re.compile(r"/v1/labeling/projects/\d+/files/upload"),
             settings.labeling_max_image_bytes + MULTIPART_OVERHEAD,
         ),
+        (re.compile(r"/v1/videos"), settings.video_max_upload_bytes + MULTIPART_OVERHEAD),
     ]
 
 
@@ -135,14 +141,25 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.labeling = labeling
         sockets = LabelingSockets(sio, app, journal, presence)
         labeling.start(state)
+        videos = VideosRuntime()
+        app.state.videos = videos
+        scheduler = Scheduler(state.sessionmaker, clock)
+        scheduler.add(
+            "plans.downgrade_lapsed",
+            settings.plan_check_interval_seconds,
+            downgrade_lapsed_plans,
+        )
+        scheduler.start()
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
         try:
             yield
         finally:
             # Each step bounded: a stuck connection must not keep the process from exiting.
             for step in (
+                scheduler.stop(),
                 sockets.stop(),
                 labeling.stop(),
+                videos.close(),
                 presence.close(),
                 state.bus.close(),
                 state.locks.close(),
@@ -180,7 +197,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     )
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
     # Routers are matched in this order, route by route: the hottest (labeling locks) first.
-    for router in (labeling_router, ops_router, auth_router, users_router, corporations_router):
+    for router in (
+        labeling_router,
+        videos_router,
+        view_logs_router,
+        ops_router,
+        auth_router,
+        users_router,
+        corporations_router,
+    ):
         app.include_router(router)
     install_pages(app)
     return app

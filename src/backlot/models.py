@@ -2,7 +2,9 @@
 
 from backlot.accounts.models import Corporation, RefreshToken, User
 from backlot.core.db import Base
+from backlot.core.scheduling import ScheduledRun
 from backlot.labeling.models import LabelingFile, LabelingProject, LockEvent
+from backlot.videos.models import Video, VideoViewLog
 
 __all__ = [
     "Base",
@@ -11,5 +13,8 @@ __all__ = [
     "LabelingProject",
     "LockEvent",
     "RefreshToken",
+    "ScheduledRun",
     "User",
+    "Video",
+    "VideoViewLog",
 ]

@@ -103,6 +103,36 @@ class Settings(BaseSettings):
         le=86400,
         description="A labeling file lock lapses this long after its last renewal.",
     )
+    video_max_upload_bytes: int = Field(
+        2 * 1024**3, ge=1024, description="Largest video file an upload may carry."
+    )
+    video_stream_token_ttl_seconds: float = Field(
+        7200,
+        gt=0,
+        le=86400,
+        description="Lifetime of a stream URL's token (one video, one user).",
+    )
+    video_url_allowed_hosts: list[str] = Field(
+        [],
+        description=(
+            "Hosts of external video URLs exempt from the public-address rule "
+            "(an internal media server you trust)."
+        ),
+    )
+    video_accel_redirect_prefix: str | None = Field(
+        None,
+        description=(
+            "Set (e.g. /_protected/objects/) when nginx fronts the service and the object "
+            "store is local: streams of uploaded videos are answered with X-Accel-Redirect "
+            "and nginx sends the bytes (see deploy/nginx.conf)."
+        ),
+    )
+    plan_check_interval_seconds: float = Field(
+        60,
+        gt=0,
+        le=86400,
+        description="How often lapsed paid plans are turned to free (one process per tick).",
+    )
     labeling_max_image_bytes: int = Field(
         25 * 1024 * 1024, ge=1024, description="Largest image a labeling project accepts."
     )

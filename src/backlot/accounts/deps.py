@@ -15,6 +15,7 @@ from backlot.core.cache import RowCache
 from backlot.core.deps import SessionDep, SignerDep, StateDep
 from backlot.core.errors import unauthorized
 from backlot.core.security import ACCESS_AUDIENCE, TokenSigner
+from backlot.core.state import AppState
 
 # auto_error=False: a missing token becomes our problem JSON, not FastAPI's plain 401.
 _bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/login", auto_error=False)
@@ -46,18 +47,29 @@ async def _current_user(
     return await _load(session, _user_id(signer, token))
 
 
-async def _current_principal(
-    request: Request, state: StateDep, token: Annotated[str | None, Depends(_bearer)]
-) -> Principal:
-    user_id = _user_id(state.signer, token)
+async def principal_of(request: Request, state: AppState, user_id: int) -> Principal:
+    """The user's principal, from the cache or (on a miss) a short session of its own:
+    a cached request touches no database."""
     cache: RowCache[Principal] = request.app.state.principals
     principal = cache.get(user_id)
     if principal is None:
-        # A session of its own, opened only on a miss: a cached request touches no database.
         async with state.sessionmaker() as session:
             principal = Principal.of(await _load(session, user_id))
         cache.put(user_id, principal)
     return principal
+
+
+async def _current_principal(
+    request: Request, state: StateDep, token: Annotated[str | None, Depends(_bearer)]
+) -> Principal:
+    return await principal_of(request, state, _user_id(state.signer, token))
+
+
+async def bearer_user_id(
+    state: StateDep, token: Annotated[str | None, Depends(_bearer)]
+) -> int | None:
+    """The Bearer token's user, or None when the request has no Bearer token."""
+    return None if token is None else _user_id(state.signer, token)
 
 
 CurrentUser = Annotated[User, Depends(_current_user)]

@@ -29,6 +29,8 @@ class Corporation(Timestamps, Base):
     name: Mapped[str] = mapped_column(String(100))
     plan_type: Mapped[str] = mapped_column(String(8), default=PlanType.free)
     plan_expired_at: Mapped[datetime | None]
+    # When the periodic job last turned a lapsed paid plan into `free`.
+    plan_downgraded_at: Mapped[datetime | None]
 
     def effective_plan(self, now: datetime) -> PlanType:
         """`paid` only while the paid period runs; computed, so it is never stale."""

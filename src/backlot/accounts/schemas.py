@@ -105,6 +105,9 @@ class CorporationRead(BaseModel):
     plan_type: PlanType
     plan_expired_at: datetime | None
     effective_plan: PlanType = Field(description="`paid` only while the paid period runs.")
+    plan_downgraded_at: datetime | None = Field(
+        None, description="When a lapsed paid plan was last turned into `free`."
+    )
     created_at: datetime
     updated_at: datetime
 

@@ -306,3 +306,17 @@ async def _keep_one_admin(session: AsyncSession, leaving: User) -> None:
     )
     if not others:
         raise conflict("last_admin", "A corporation must keep at least one admin.")
+
+
+async def downgrade_lapsed_plans(session: AsyncSession, now: datetime) -> int:
+    """Turn paid plans whose period ended into `free`, recording when (the periodic job).
+
+    Rules never wait for this: they read `effective_plan`, which is already `free`.
+    """
+    result = await session.execute(
+        update(Corporation)
+        .where(Corporation.plan_type == PlanType.paid, Corporation.plan_expired_at <= now)
+        .values(plan_type=PlanType.free, plan_downgraded_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -3,11 +3,37 @@
 from __future__ import annotations
 
 # How many leading bytes `sniff` needs to tell every kind below apart.
-SNIFF_BYTES = 64
+SNIFF_BYTES = 128
 
 IMAGE_TYPES = frozenset(
     {"image/jpeg", "image/png", "image/gif", "image/webp", "image/bmp", "image/tiff"}
 )
+
+
+VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm", "video/x-matroska"})
+
+
+def _iso_media(head: bytes) -> str | None:
+    """ISO base media (MP4, MOV, M4A...): a `ftyp` box first, whose brand says which."""
+    if head[4:8] != b"ftyp":
+        return None
+    brand = head[8:12]
+    if brand == b"qt  ":
+        return "video/quicktime"
+    if brand in (b"M4A ", b"M4B "):
+        return "audio/mp4"
+    return "video/mp4"
+
+
+def _matroska(head: bytes) -> str | None:
+    """EBML header, then a DocType saying webm or matroska (within the first bytes)."""
+    if not head.startswith(b"\x1a\x45\xdf\xa3"):
+        return None
+    if b"webm" in head:
+        return "video/webm"
+    if b"matroska" in head:
+        return "video/x-matroska"
+    return None
 
 
 def sniff(head: bytes) -> str | None:
@@ -24,4 +50,4 @@ def sniff(head: bytes) -> str | None:
         return "image/bmp"
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "image/tiff"
-    return None
+    return _iso_media(head) or _matroska(head)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from fastapi import UploadFile
+from starlette.datastructures import UploadFile
 
 from backlot.core.errors import ProblemError
 from backlot.core.sniff import SNIFF_BYTES, sniff

@@ -1,0 +1,107 @@
+"""Periodic jobs that run once per tick however many processes run them.
+
+Every process runs the same loop; before a tick's work, each tries to insert the row
+(job, tick) into `scheduled_run`. The primary key lets exactly one insert win, on any
+database and with no Redis, so exactly one process does the work of each tick, and the
+table records when each tick ran. (APScheduler 3 cannot share a job store between
+processes; this needs no job store.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import BigInteger, String, insert
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backlot.core.clock import Clock
+from backlot.core.db import Base, unit_of_work
+
+log = logging.getLogger("backlot.scheduling")
+
+Job = Callable[[AsyncSession, datetime], Awaitable[object]]
+
+
+class ScheduledRun(Base):
+    __tablename__ = "scheduled_run"
+
+    job: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tick: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    ran_at: Mapped[datetime]
+    result: Mapped[str | None] = mapped_column(String(200))
+
+
+def insert_ignore(session: AsyncSession, table: type[Base]):  # type: ignore[no-untyped-def]
+    """`INSERT ... ON CONFLICT DO NOTHING` for the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return insert(table).prefix_with("IGNORE")
+
+
+async def claim_tick(session: AsyncSession, job: str, tick: int, now: datetime) -> bool:
+    stmt = insert_ignore(session, ScheduledRun).values(job=job, tick=tick, ran_at=now)
+    claimed = await session.execute(stmt.returning(ScheduledRun.tick))
+    return claimed.first() is not None
+
+
+async def run_tick(
+    sessionmaker: async_sessionmaker[AsyncSession], clock: Clock, name: str, every: float, job: Job
+) -> bool:
+    """Claim this tick of `name` and run `job` in the same transaction; False if another
+    process has it (or had it)."""
+    now = clock.now()
+    tick = int(now.timestamp() // every)
+    async with unit_of_work(sessionmaker) as session:
+        if not await claim_tick(session, name, tick, now):
+            return False
+        result = await job(session, now)
+        if result is not None:
+            run = await session.get(ScheduledRun, (name, tick))
+            if run is not None:
+                run.result = str(result)[:200]
+        return True
+
+
+@dataclass
+class Scheduler:
+    sessionmaker: async_sessionmaker[AsyncSession]
+    clock: Clock
+    jobs: list[tuple[str, float, Job]] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    def add(self, name: str, every_seconds: float, job: Job) -> None:
+        self.jobs.append((name, every_seconds, job))
+
+    def start(self) -> None:
+        for name, every, job in self.jobs:
+            self.tasks.append(asyncio.create_task(self._loop(name, every, job), name=name))
+
+    async def _loop(self, name: str, every: float, job: Job) -> None:
+        while True:
+            try:
+                await run_tick(self.sessionmaker, self.clock, name, every, job)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the next tick tries again
+                log.exception("scheduled job %s failed", name)
+            # Sleep to the next tick boundary, so processes' ticks line up.
+            now = self.clock.now().timestamp()
+            await asyncio.sleep(every - (now % every) + 0.01)
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()

@@ -1,0 +1,58 @@
+"""Tables of the videos app: the library and who watched what (the points ledger)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backlot.core.db import Base, Timestamps
+
+VIEW_REWARD_POINTS = 10
+
+
+class Video(Timestamps, Base):
+    __tablename__ = "video"
+    __table_args__ = (
+        # Stored bytes or an external URL (seed 001's file_path), never both or neither.
+        CheckConstraint("(object_key IS NULL) <> (source_url IS NULL)", name="one_source"),
+        Index("ix_video_corporation_deleted", "corporation_id", "deleted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    corporation_id: Mapped[int] = mapped_column(ForeignKey("corporation.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    object_key: Mapped[str | None] = mapped_column(String(300))
+    source_url: Mapped[str | None] = mapped_column(String(2048))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    deleted_at: Mapped[datetime | None]
+
+
+class VideoViewLog(Base):
+    """A user's first view of a video: the claim that pays the reward, once.
+
+    Unique per (user, video), so concurrent first views race on the insert and exactly
+    one wins; `points` is what that view paid, so a balance is the sum of its rows.
+    """
+
+    __tablename__ = "video_view_log"
+    __table_args__ = (UniqueConstraint("user_id", "video_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    video_id: Mapped[int] = mapped_column(ForeignKey("video.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    points: Mapped[int] = mapped_column(default=VIEW_REWARD_POINTS)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __mapper_args__ = {"eager_defaults": True}

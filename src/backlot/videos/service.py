@@ -1,0 +1,159 @@
+"""Video rules: the corporation's library, soft delete, paid restore, view rewards.
+
+Every query is scoped to the actor's corporation; another corporation's video is 404.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backlot.accounts.models import Corporation, PlanType, User
+from backlot.accounts.principal import Actor
+from backlot.core.db import on_rollback
+from backlot.core.errors import ProblemError, forbidden, not_found
+from backlot.core.paging import fetch_page
+from backlot.core.scheduling import insert_ignore
+from backlot.core.storage import ObjectInfo, ObjectStore
+from backlot.videos.models import VIEW_REWARD_POINTS, Video, VideoViewLog
+
+
+def require_admin(actor: Actor) -> None:
+    if not actor.is_corporation_admin:
+        raise forbidden("Only the corporation's admins may do this.")
+
+
+def _corporation_of(actor: Actor) -> int:
+    if actor.corporation_id is None:
+        raise not_found("Video")
+    return actor.corporation_id
+
+
+async def get_video(
+    session: AsyncSession, actor: Actor, video_id: int, *, deleted: bool = False
+) -> Video:
+    """The actor's corporation's video; `deleted` says which side of the bin to look in."""
+    video = await session.get(Video, video_id)
+    if (
+        video is None
+        or video.corporation_id != actor.corporation_id
+        or (video.deleted_at is not None) != deleted
+    ):
+        raise not_found("Video")
+    return video
+
+
+async def list_videos(
+    session: AsyncSession, actor: Actor, deleted: bool, limit: int, offset: int
+) -> tuple[list[Video], int]:
+    if deleted:
+        require_admin(actor)
+    if actor.corporation_id is None:
+        return [], 0
+    stmt: Select[Video] = select(Video).where(Video.corporation_id == actor.corporation_id)
+    stmt = stmt.where(Video.deleted_at.is_not(None) if deleted else Video.deleted_at.is_(None))
+    return await fetch_page(session, stmt.order_by(Video.id.desc()), limit, offset)
+
+
+def new_object_key(corporation_id: int) -> str:
+    return f"videos/{corporation_id}/{uuid.uuid4().hex}"
+
+
+async def add_uploaded(
+    session: AsyncSession, store: ObjectStore, actor: Actor, name: str, content: ObjectInfo
+) -> Video:
+    """The row of a video already in the store; the bytes go if the row does not."""
+    require_admin(actor)
+    video = Video(
+        corporation_id=_corporation_of(actor),
+        name=name,
+        object_key=content.key,
+        content_type=content.content_type,
+        size=content.size,
+        uploaded_by_id=actor.id,
+    )
+    session.add(video)
+    on_rollback(session, lambda: store.delete(content.key))
+    await session.flush()
+    return video
+
+
+async def add_registered(session: AsyncSession, actor: Actor, name: str, url: str) -> Video:
+    require_admin(actor)
+    video = Video(
+        corporation_id=_corporation_of(actor), name=name, source_url=url, uploaded_by_id=actor.id
+    )
+    session.add(video)
+    await session.flush()
+    return video
+
+
+async def rename(session: AsyncSession, actor: Actor, video_id: int, name: str) -> Video:
+    require_admin(actor)
+    video = await get_video(session, actor, video_id)
+    video.name = name
+    await session.flush()
+    return video
+
+
+async def soft_delete(session: AsyncSession, actor: Actor, video_id: int, now: datetime) -> None:
+    require_admin(actor)
+    video = await get_video(session, actor, video_id)
+    video.deleted_at = now
+    await session.flush()
+
+
+async def restore(session: AsyncSession, actor: Actor, video_id: int, now: datetime) -> Video:
+    """Paid plans only: the plan is read as it is now, never as the last job left it."""
+    require_admin(actor)
+    video = await get_video(session, actor, video_id, deleted=True)
+    corporation = await session.get(Corporation, video.corporation_id)
+    assert corporation is not None
+    if corporation.effective_plan(now) is not PlanType.paid:
+        raise ProblemError(
+            402,
+            "plan_required",
+            "Restoring deleted videos needs a paid plan.",
+            plan=corporation.effective_plan(now).value,
+        )
+    video.deleted_at = None
+    await session.flush()
+    return video
+
+
+async def record_view(session: AsyncSession, user_id: int, video_id: int) -> bool:
+    """The first view of a video by a user pays VIEW_REWARD_POINTS, exactly once.
+
+    The unique (user, video) claim decides among concurrent first views (any process, any
+    number of range requests); only the winner adds the points, in SQL, in the same
+    transaction. No read-modify-write in Python.
+    """
+    claim = (
+        insert_ignore(session, VideoViewLog)
+        .values(user_id=user_id, video_id=video_id, points=VIEW_REWARD_POINTS)
+        .returning(VideoViewLog.id)
+    )
+    won = (await session.execute(claim)).first() is not None
+    if won:
+        await session.execute(
+            update(User)
+            .where(User.id == user_id)
+            .values(point=User.point + VIEW_REWARD_POINTS)
+            .execution_options(synchronize_session=False)
+        )
+    return won
+
+
+async def list_view_logs(
+    session: AsyncSession, actor: Actor, limit: int, offset: int
+) -> tuple[list[VideoViewLog], int]:
+    """Admins: every view in their corporation; others: their own."""
+    stmt: Select[VideoViewLog] = select(VideoViewLog).order_by(VideoViewLog.id.desc())
+    if actor.is_corporation_admin:
+        stmt = stmt.join(Video).where(Video.corporation_id == actor.corporation_id)
+    else:
+        stmt = stmt.where(VideoViewLog.user_id == actor.id)
+    return await fetch_page(session, stmt, limit, offset)
