@@ -1,0 +1,116 @@
+"""deploy/nginx.conf in front of a real `backlot serve`: Debian's nginx, the config as
+shipped (only addresses and paths swapped for the test's), an upload through it and a
+video streamed by nginx itself through X-Accel-Redirect."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import TEST_SECRET
+from tests.helpers import PASSWORD, free_port, running_server, unique_email, wait_until_answering
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@pytest.fixture
+def behind_nginx(tmp_path: Path) -> Iterator[str]:
+    assert Path(NGINX).exists(), "nginx not found: apt-get install nginx (.ci/run does)"
+    env = {
+        "BACKLOT_SECRET_KEY": TEST_SECRET,
+        "BACKLOT_LOG_LEVEL": "warning",
+        "BACKLOT_VIDEO_ACCEL_REDIRECT_PREFIX": "/_protected/objects/",
+    }
+    with running_server(tmp_path, env) as backend:
+        port = free_port()
+        site = (DEPLOY / "nginx.conf").read_text()
+        site = site.replace("server backend:8000;", f"server {backend.removeprefix('http://')};")
+        site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
+        site = site.replace("/srv/backlot/var/objects/", f"{tmp_path}/var/objects/")
+        (tmp_path / "site.conf").write_text(site)
+        temp = tmp_path / "nginx-temp"
+        temp.mkdir()
+        # pytest's temporary folders are private to their owner: workers run as that user.
+        user = "user root root;" if os.geteuid() == 0 else ""
+        (tmp_path / "nginx.conf").write_text(
+            f"""
+{user}
+daemon off;
+worker_processes 1;
+pid {tmp_path}/nginx.pid;
+error_log {tmp_path}/nginx-error.log warn;
+events {{}}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {temp}/body;
+    proxy_temp_path {temp}/proxy;
+    fastcgi_temp_path {temp}/fastcgi;
+    uwsgi_temp_path {temp}/uwsgi;
+    scgi_temp_path {temp}/scgi;
+    include {tmp_path}/site.conf;
+}}
+"""
+        )
+        nginx = subprocess.Popen([NGINX, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)])
+        try:
+            wait_until_answering(f"http://127.0.0.1:{port}/healthz", nginx, "nginx")
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            nginx.terminate()
+            nginx.wait(timeout=10)
+
+
+def test_nginx_sends_the_bytes_via_x_accel_redirect(behind_nginx: str, sample_mp4: Path) -> None:
+    data = sample_mp4.read_bytes()
+    with httpx.Client(base_url=behind_nginx, timeout=30) as http:
+        email = unique_email("nginx")
+        account = {"email": email, "password": PASSWORD, "corporation_name": email}
+        assert http.post("/v1/auth/register", json=account).status_code == 201
+        login = http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        made = http.post(
+            "/v1/videos",
+            files={"file": ("sample.mp4", data, "video/mp4")},
+            data={"name": "Through nginx"},
+            headers=headers,
+        )
+        assert made.status_code == 201, made.text
+        stream = made.json()["stream_path"]
+        part = http.get(stream, headers={**headers, "Range": "bytes=1000-1999"})
+        assert part.status_code == 206
+        assert part.content == data[1000:2000]
+        assert part.headers["content-range"] == f"bytes 1000-1999/{len(data)}"
+        assert part.headers["content-type"] == "video/mp4"
+        assert part.headers["content-disposition"].startswith("inline")
+        assert "x-accel-redirect" not in part.headers
+        assert part.headers["server"].startswith("nginx")
+        whole = http.get(stream, headers=headers)
+        assert whole.content == data
+        assert http.get(stream).status_code == 401  # nginx serves only what the app allowed
+        me = http.get("/v1/users/me", headers=headers).json()
+        assert me["point"] == 10
+        direct = http.get("/_protected/objects/videos/1/anything")
+        assert direct.status_code == 404  # internal: not reachable from outside
+
+
+def test_compose_file_runs_the_seed_layout() -> None:
+    compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
+    assert set(compose["services"]) == {"postgres", "redis", "backend", "nginx"}
+    assert compose["services"]["nginx"]["ports"] == ["80:80"]
+    backend = compose["services"]["backend"]
+    assert backend["build"]["dockerfile"] == "deploy/Dockerfile"
+    # Compose resolves the build context against the compose file's folder.
+    assert (DEPLOY / backend["build"]["context"]).resolve() == DEPLOY.parent.resolve()
+    dockerfile = (DEPLOY / "Dockerfile").read_text()
+    for copied in ("requirements/base.txt", "pyproject.toml", "alembic.ini", "src"):
+        assert copied in dockerfile
+        assert (DEPLOY.parent / copied).exists()
