@@ -3,9 +3,7 @@ server; one user's lock appears in the other's page, live, and goes away on unlo
 
 from __future__ import annotations
 
-import os
-import shutil
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -15,25 +13,11 @@ from backlot.web.pages import VENDOR
 from tests.conftest import TEST_SECRET
 from tests.helpers import PASSWORD, running_server, unique_email
 
-CHROMIUM = os.environ.get("BACKLOT_TEST_CHROMIUM") or shutil.which("chromium") or ""
-
 pytestmark = [
-    pytest.mark.skipif(not CHROMIUM, reason="browser tests: install Debian's chromium package"),
     pytest.mark.skipif(
         not VENDOR["socket.io.min.js"].is_file(),
         reason="browser tests: the page's npm libraries are missing (run make)",
     ),
-]
-
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 
 
@@ -42,16 +26,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env = {"BACKLOT_SECRET_KEY": TEST_SECRET, "BACKLOT_LOG_LEVEL": "warning"}
     with running_server(tmp_path_factory.mktemp("page"), env) as base:
         yield base
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[object]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield launched
-        await launched.close()
 
 
 def _team(base: str) -> tuple[str, str]:

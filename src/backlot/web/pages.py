@@ -25,6 +25,11 @@ async def labeling_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "labeling.html", media_type="text/html")
 
 
+@router.get("/videos")
+async def videos_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "videos.html", media_type="text/html")
+
+
 @router.get("/vendor/{name}")
 async def vendor_file(name: str) -> FileResponse:
     path = VENDOR.get(name)

@@ -1,0 +1,133 @@
+// The videos page: sign in, the library, play and seek, points, admin upload/delete/restore.
+"use strict";
+
+const $ = (selector) => document.querySelector(selector);
+const state = { token: sessionStorage.getItem("backlot.access"), me: null };
+
+async function api(method, path, body) {
+  const isForm = body instanceof FormData;
+  const response = await fetch(path, {
+    method,
+    headers: {
+      ...(body && !isForm ? { "Content-Type": "application/json" } : {}),
+      ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
+    },
+    body: body === undefined ? undefined : isForm ? body : JSON.stringify(body),
+  });
+  const data = response.status === 204 ? null : await response.json();
+  if (response.status === 401 && path !== "/v1/auth/login") signOut();
+  if (!response.ok) throw Object.assign(new Error(data.detail), { problem: data });
+  return data;
+}
+
+const say = (text) => { $("#message").textContent = text || ""; };
+
+function signOut() {
+  sessionStorage.removeItem("backlot.access");
+  state.token = null;
+  show();
+}
+
+async function refreshPoints() {
+  state.me = await api("GET", "/v1/users/me");
+  $("#points").textContent = `${state.me.point} points`;
+}
+
+async function show() {
+  const signedIn = Boolean(state.token);
+  $("#login").hidden = signedIn;
+  $("#library").hidden = !signedIn;
+  $("#who").hidden = !signedIn;
+  if (!signedIn) return;
+  await refreshPoints();
+  $("#me").textContent = state.me.display_name;
+  const admin = state.me.role === "admin";
+  for (const element of document.querySelectorAll(".admin-only")) element.hidden = !admin;
+  await load();
+}
+
+function row(video, actions) {
+  const item = document.createElement("li");
+  item.dataset.video = String(video.id);
+  const title = document.createElement("span");
+  title.className = "name";
+  title.textContent = video.name;
+  item.append(title);
+  for (const [label, handler] of actions) {
+    const button = document.createElement("button");
+    button.type = "button";
+    button.textContent = label;
+    button.addEventListener("click", () => handler(video).catch((e) => say(e.message)));
+    item.append(button);
+  }
+  return item;
+}
+
+async function load() {
+  const admin = state.me.role === "admin";
+  const videos = await api("GET", "/v1/videos?limit=100");
+  $("#videos").replaceChildren(
+    ...videos.items.map((v) => row(v, [["Play", play], ...(admin ? [["Delete", remove]] : [])])),
+  );
+  if (admin) {
+    const deleted = await api("GET", "/v1/videos?deleted=true&limit=100");
+    $("#deleted").replaceChildren(...deleted.items.map((v) => row(v, [["Restore", restore]])));
+  }
+}
+
+// <video src> cannot send the Authorization header: the API hands out a URL whose token
+// is good for this one video and this user only.
+async function play(video) {
+  const { url } = await api("POST", `/v1/videos/${video.id}/stream-url`);
+  const player = $("#player");
+  player.hidden = false;
+  // The first bytes are the view that pays: show the new balance once they came.
+  player.addEventListener("loadeddata", () => refreshPoints(), { once: true });
+  player.src = url;
+  $("#playing").hidden = false;
+  $("#playing").textContent = `Playing: ${video.name}`;
+  await player.play().catch(() => {}); // autoplay may be refused; the controls remain
+}
+
+async function remove(video) {
+  await api("DELETE", `/v1/videos/${video.id}`);
+  say(`${video.name} deleted.`);
+  await load();
+}
+
+async function restore(video) {
+  await api("POST", `/v1/videos/${video.id}/restore`);
+  say(`${video.name} restored.`);
+  await load();
+}
+
+$("#login").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const form = new FormData(event.target);
+  try {
+    const tokens = await api("POST", "/v1/auth/login", {
+      email: form.get("email"), password: form.get("password"),
+    });
+    state.token = tokens.access_token;
+    sessionStorage.setItem("backlot.access", state.token);
+    $("#login-error").textContent = "";
+    show();
+  } catch (error) {
+    $("#login-error").textContent = error.message;
+  }
+});
+
+$("#upload").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  try {
+    await api("POST", "/v1/videos", new FormData(event.target));
+    event.target.reset();
+    say("Uploaded.");
+    await load();
+  } catch (error) {
+    say(error.message);
+  }
+});
+
+$("#logout").addEventListener("click", signOut);
+show();
