@@ -58,3 +58,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.auth_overhead
 	$(BIN)/python -m bench.locks
 	$(BIN)/python -m bench.request_costs
+	$(BIN)/python -m bench.streaming

@@ -4,9 +4,6 @@ video streamed by nginx itself through X-Accel-Redirect."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,58 +12,22 @@ import pytest
 import yaml
 
 from tests.conftest import TEST_SECRET
-from tests.helpers import PASSWORD, free_port, running_server, unique_email, wait_until_answering
-
-DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+from tests.helpers import PASSWORD, running_server, unique_email
+from tests.nginx import DEPLOY, running_nginx
 
 
 @pytest.fixture
 def behind_nginx(tmp_path: Path) -> Iterator[str]:
-    assert Path(NGINX).exists(), "nginx not found: apt-get install nginx (.ci/run does)"
     env = {
         "BACKLOT_SECRET_KEY": TEST_SECRET,
         "BACKLOT_LOG_LEVEL": "warning",
         "BACKLOT_VIDEO_ACCEL_REDIRECT_PREFIX": "/_protected/objects/",
     }
-    with running_server(tmp_path, env) as backend:
-        port = free_port()
-        site = (DEPLOY / "nginx.conf").read_text()
-        site = site.replace("server backend:8000;", f"server {backend.removeprefix('http://')};")
-        site = site.replace("listen 80;", f"listen 127.0.0.1:{port};")
-        site = site.replace("/srv/backlot/var/objects/", f"{tmp_path}/var/objects/")
-        (tmp_path / "site.conf").write_text(site)
-        temp = tmp_path / "nginx-temp"
-        temp.mkdir()
-        # pytest's temporary folders are private to their owner: workers run as that user.
-        user = "user root root;" if os.geteuid() == 0 else ""
-        (tmp_path / "nginx.conf").write_text(
-            f"""
-{user}
-daemon off;
-worker_processes 1;
-pid {tmp_path}/nginx.pid;
-error_log {tmp_path}/nginx-error.log warn;
-events {{}}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {temp}/body;
-    proxy_temp_path {temp}/proxy;
-    fastcgi_temp_path {temp}/fastcgi;
-    uwsgi_temp_path {temp}/uwsgi;
-    scgi_temp_path {temp}/scgi;
-    include {tmp_path}/site.conf;
-}}
-"""
-        )
-        nginx = subprocess.Popen([NGINX, "-c", str(tmp_path / "nginx.conf"), "-p", str(tmp_path)])
-        try:
-            wait_until_answering(f"http://127.0.0.1:{port}/healthz", nginx, "nginx")
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            nginx.terminate()
-            nginx.wait(timeout=10)
+    with (
+        running_server(tmp_path, env) as backend,
+        running_nginx(backend, tmp_path / "var" / "objects", tmp_path) as base,
+    ):
+        yield base
 
 
 def test_nginx_sends_the_bytes_via_x_accel_redirect(behind_nginx: str, sample_mp4: Path) -> None:
