@@ -24,6 +24,7 @@ from backlot.core.cache import RowCache
 from backlot.core.clock import Clock, SystemClock
 from backlot.core.db import build_engine, build_sessionmaker
 from backlot.core.errors import install_error_handlers
+from backlot.core.kv import build_kv_cache
 from backlot.core.locks import build_lock_store
 from backlot.core.metrics import HttpMetrics, MetricsMiddleware
 from backlot.core.migrate import current_revisions, head_revisions
@@ -46,6 +47,9 @@ from backlot.videos.deps import VideosRuntime
 from backlot.videos.router import router as videos_router
 from backlot.videos.router import view_logs_router
 from backlot.web.pages import install_pages
+from backlot.workspace.router import router as workspace_router
+from backlot.workspace.router import socket_router as workspace_socket_router
+from backlot.workspace.runtime import WorkspaceRuntime
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -57,6 +61,7 @@ TAGS = [
     {"name": "users", "description": "Users of a corporation, and yourself."},
     {"name": "corporations", "description": "Tenants and their plans."},
     {"name": "labeling", "description": "Projects of files and exclusive file locks."},
+    {"name": "workspace", "description": "Rooms of the live block workspace and their history."},
     {"name": "ops", "description": "Health, readiness and metrics."},
 ]
 
@@ -97,6 +102,7 @@ async def build_state(settings: Settings, clock: Clock) -> AppState:
         redis=redis,
         locks=build_lock_store(redis, clock, prefix=settings.redis_prefix),
         bus=build_bus(redis, prefix=settings.redis_prefix, window=settings.event_window),
+        kv=build_kv_cache(redis, clock, prefix=settings.redis_prefix),
         storage=build_object_store(settings),
     )
 
@@ -141,6 +147,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         app.state.labeling = labeling
         sockets = LabelingSockets(sio, app, journal, presence)
         labeling.start(state)
+        workspace = WorkspaceRuntime.build(state)
+        app.state.workspace = workspace
+        workspace.start(state)
         videos = VideosRuntime()
         app.state.videos = videos
         scheduler = Scheduler(state.sessionmaker, clock)
@@ -159,6 +168,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 scheduler.stop(),
                 sockets.stop(),
                 labeling.stop(),
+                workspace.stop(),
                 videos.close(),
                 presence.close(),
                 state.bus.close(),
@@ -199,6 +209,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     # Routers are matched in this order, route by route: the hottest (labeling locks) first.
     for router in (
         labeling_router,
+        workspace_socket_router,
+        workspace_router,
         videos_router,
         view_logs_router,
         ops_router,

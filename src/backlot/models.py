@@ -5,6 +5,7 @@ from backlot.core.db import Base
 from backlot.core.scheduling import ScheduledRun
 from backlot.labeling.models import LabelingFile, LabelingProject, LockEvent
 from backlot.videos.models import Video, VideoViewLog
+from backlot.workspace.models import WorkspaceRoom, WorkspaceSnapshot
 
 __all__ = [
     "Base",
@@ -17,4 +18,6 @@ __all__ = [
     "User",
     "Video",
     "VideoViewLog",
+    "WorkspaceRoom",
+    "WorkspaceSnapshot",
 ]

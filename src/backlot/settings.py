@@ -139,6 +139,36 @@ class Settings(BaseSettings):
     labeling_disconnect_grace_seconds: float = Field(
         5, ge=0, le=3600, description="How long a vanished socket's locks are kept (page reloads)."
     )
+    workspace_lock_ttl_seconds: float = Field(
+        30,
+        gt=0,
+        le=3600,
+        description="A workspace block lock lapses this long after its last renewal.",
+    )
+    workspace_idle_timeout_seconds: float = Field(
+        60,
+        gt=0,
+        le=3600,
+        description="A workspace socket silent this long (not even HEARTBEAT) is closed (4408).",
+    )
+    workspace_default_max_users: int = Field(
+        20, ge=1, le=1000, description="max_users of rooms created by a first visitor's connect."
+    )
+    workspace_max_message_bytes: int = Field(
+        1_048_576,
+        ge=1024,
+        le=16 * 1024 * 1024,
+        description="Largest workspace message (workspaceXml included); bigger ones close 1009.",
+    )
+    workspace_messages_per_second: float = Field(
+        20, gt=0, description="Sustained messages per second one workspace socket may send."
+    )
+    workspace_message_burst: int = Field(
+        60, ge=1, description="Messages a workspace socket may send at once; a flood closes 1008."
+    )
+    workspace_max_locks_per_client: int = Field(
+        16, ge=1, le=1000, description="Blocks one workspace client may hold locked at once."
+    )
     lock_sweep_interval_seconds: float = Field(
         1, gt=0, le=60, description="How often each process sweeps lapsed locks."
     )

@@ -10,6 +10,7 @@ from starlette.requests import HTTPConnection
 
 from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
+from backlot.core.kv import KeyValueCache
 from backlot.core.locks import LockStore
 from backlot.core.oidc import IdTokenVerifier
 from backlot.core.security import TokenSigner
@@ -31,6 +32,7 @@ class AppState:
     redis: Redis | None
     locks: LockStore
     bus: EventBus
+    kv: KeyValueCache
     storage: ObjectStore
 
 

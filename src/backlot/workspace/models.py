@@ -1,0 +1,58 @@
+"""Tables of the workspace app: rooms and the durable history of their workspace."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, mapped_column
+
+from backlot.core.db import Base
+
+
+class Visibility(StrEnum):
+    public = "public"  # anyone with a nickname
+    members = "members"  # members of one corporation, with their access token
+
+
+class WorkspaceRoom(Base):
+    __tablename__ = "workspace_room"
+    __table_args__ = (
+        CheckConstraint(
+            "(visibility = 'members') = (corporation_id IS NOT NULL)", name="members_have_corp"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    max_users: Mapped[int]
+    visibility: Mapped[str] = mapped_column(String(16), default=Visibility.public.value)
+    corporation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("corporation.id", ondelete="CASCADE"), index=True
+    )
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # The last commit's number: commits bump it in SQL, so two processes never share one.
+    version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __mapper_args__ = {"eager_defaults": True}
+
+
+class WorkspaceSnapshot(Base):
+    """The whole workspace as one commit left it; the latest one is what joiners load."""
+
+    __tablename__ = "workspace_snapshot"
+    __table_args__ = (UniqueConstraint("room_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("workspace_room.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    xml: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(64))  # nickname at the time
+    author_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    restored_from: Mapped[int | None]  # the version a restore copied
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __mapper_args__ = {"eager_defaults": True}

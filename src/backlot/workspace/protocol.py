@@ -1,0 +1,90 @@
+"""Seed 002's wire format: JSON text frames `{t, payload}`, parsed without trusting them.
+
+`parse` turns any frame into one typed message or a `ProtocolError` with a stable code;
+it never raises anything else (the Hypothesis test holds it to that).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+BlockId = Annotated[StrictStr, Field(min_length=1, max_length=128)]
+
+
+class ProtocolError(Exception):
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code, self.message = code, message
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class LockAcquire(_Payload):
+    t: Literal["LOCK_ACQUIRE"] = "LOCK_ACQUIRE"
+    blockId: BlockId  # noqa: N815 - the seed's field names
+
+
+class Commit(_Payload):
+    t: Literal["COMMIT"] = "COMMIT"
+    blockId: BlockId  # noqa: N815
+    events: list[Any] = Field(max_length=10_000)
+    workspaceXml: StrictStr | None = None  # noqa: N815
+    token: Annotated[StrictInt, Field(ge=1)] | None = None
+
+
+class Heartbeat(_Payload):
+    t: Literal["HEARTBEAT"] = "HEARTBEAT"
+
+
+Inbound = LockAcquire | Commit | Heartbeat
+
+INBOUND: dict[str, type[LockAcquire] | type[Commit] | type[Heartbeat]] = {
+    "LOCK_ACQUIRE": LockAcquire,
+    "COMMIT": Commit,
+    "HEARTBEAT": Heartbeat,
+}
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for error in exc.errors(include_url=False, include_input=False):
+        where = ".".join(str(part) for part in error["loc"]) or "payload"
+        parts.append(f"{where}: {error['msg']}")
+    return "; ".join(parts)[:500]
+
+
+def parse(frame: str | bytes) -> Inbound:
+    """One client frame as a message; ProtocolError for anything else."""
+    if isinstance(frame, bytes):
+        raise ProtocolError("invalid_message", "Send JSON text frames, not binary ones.")
+    try:
+        message = json.loads(frame)
+    except (ValueError, RecursionError):
+        raise ProtocolError("invalid_json", "The frame is not JSON.") from None
+    if not isinstance(message, dict):
+        raise ProtocolError("invalid_message", "A message is a JSON object {t, payload}.")
+    kind = message.get("t")
+    if not isinstance(kind, str):
+        raise ProtocolError("invalid_message", "A message needs a string `t`.")
+    model = INBOUND.get(kind)
+    if model is None:
+        raise ProtocolError(
+            "unknown_type", f"Unknown message type {kind[:40]!r}; use {', '.join(INBOUND)}."
+        )
+    payload = message.get("payload", {})
+    if not isinstance(payload, dict):
+        raise ProtocolError("invalid_message", "`payload` must be a JSON object.")
+    try:
+        return model.model_validate({**payload, "t": kind})
+    except ValidationError as exc:
+        raise ProtocolError("validation_failed", _describe(exc)) from None
+
+
+def encode(kind: str, payload: dict[str, Any]) -> str:
+    """One server frame; built once per event and sent to every socket as is."""
+    return json.dumps({"t": kind, "payload": payload}, separators=(",", ":"), ensure_ascii=False)

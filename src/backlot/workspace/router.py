@@ -1,0 +1,189 @@
+"""Routes of the workspace app: the socket at /ws/workspace/{room_id}/ and REST under
+/v1/workspace/rooms (rooms, snapshot history, restore)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request, WebSocket
+
+from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, principal_of
+from backlot.accounts.principal import Principal
+from backlot.core.deps import SessionDep, StateDep
+from backlot.core.errors import problem_responses
+from backlot.core.paging import Page
+from backlot.core.params import Limit, Offset
+from backlot.core.state import app_state
+from backlot.workspace import service
+from backlot.workspace.commits import Author, apply_commit
+from backlot.workspace.models import WorkspaceRoom, WorkspaceSnapshot
+from backlot.workspace.runtime import WorkspaceRuntime
+from backlot.workspace.schemas import (
+    OnlineUser,
+    Restored,
+    RoomCreate,
+    RoomDetail,
+    RoomRead,
+    SnapshotDetail,
+    SnapshotRead,
+)
+from backlot.workspace.socket import WorkspaceSocket
+
+router = APIRouter(
+    prefix="/v1/workspace/rooms", tags=["workspace"], responses=problem_responses(400, 422)
+)
+socket_router = APIRouter()
+
+RoomPath = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+VersionPath = Annotated[int, Path(ge=1, le=2_147_483_647)]
+_ITEM = problem_responses(404)
+
+
+async def _runtime(request: Request) -> WorkspaceRuntime:
+    runtime: WorkspaceRuntime = request.app.state.workspace
+    return runtime
+
+
+async def _maybe_actor(
+    request: Request, state: StateDep, user_id: Annotated[int | None, Depends(bearer_user_id)]
+) -> Principal | None:
+    return None if user_id is None else await principal_of(request, state, user_id)
+
+
+RuntimeDep = Annotated[WorkspaceRuntime, Depends(_runtime)]
+MaybeActor = Annotated[Principal | None, Depends(_maybe_actor)]
+
+
+def room_read(room: WorkspaceRoom) -> dict[str, Any]:
+    return {
+        "room_id": room.room_id,
+        "title": room.title,
+        "max_users": room.max_users,
+        "visibility": room.visibility,
+        "corporation_id": room.corporation_id,
+        "created_by_id": room.created_by_id,
+        "version": room.version,
+        "created_at": room.created_at,
+        "socket_path": f"/ws/workspace/{room.room_id}/",
+    }
+
+
+def snapshot_read(snapshot: WorkspaceSnapshot) -> dict[str, Any]:
+    return {
+        "version": snapshot.version,
+        "author": snapshot.author,
+        "author_user_id": snapshot.author_user_id,
+        "restored_from": snapshot.restored_from,
+        "size": len(snapshot.xml),
+        "created_at": snapshot.created_at,
+    }
+
+
+@router.post("", status_code=201, response_model=RoomRead, responses=problem_responses(401, 409))
+async def create_room(session: SessionDep, actor: CurrentPrincipal, body: RoomCreate) -> Any:
+    """Open a room. A `members` room belongs to your corporation: its sockets need
+    `token=<access token>` of a member."""
+    room = await service.create_room(
+        session,
+        actor,
+        room_id=body.room_id,
+        title=body.title,
+        max_users=body.max_users,
+        visibility=body.visibility,
+    )
+    return room_read(room)
+
+
+@router.get("", response_model=Page[RoomRead])
+async def list_rooms(
+    session: SessionDep, actor: MaybeActor, limit: Limit = 50, offset: Offset = 0
+) -> Any:
+    """Public rooms, and your corporation's members rooms when signed in; newest first."""
+    items, total = await service.list_rooms(session, actor, limit, offset)
+    return Page[RoomRead](
+        items=[RoomRead.model_validate(room_read(r)) for r in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{room_id}", response_model=RoomDetail, responses=_ITEM)
+async def get_room(
+    session: SessionDep, actor: MaybeActor, runtime: RuntimeDep, room_id: RoomPath
+) -> Any:
+    """One room, with who is in it now."""
+    room = await service.get_room(session, actor, room_id)
+    users = [OnlineUser(**user) for user in await runtime.presence.users(room.room_id)]
+    return RoomDetail(**room_read(room), users=users)
+
+
+@router.get("/{room_id}/snapshots", response_model=Page[SnapshotRead], responses=_ITEM)
+async def list_snapshots(
+    session: SessionDep,
+    actor: MaybeActor,
+    room_id: RoomPath,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    """The room's saved workspaces, newest first (without their XML)."""
+    room = await service.get_room(session, actor, room_id)
+    items, total = await service.list_snapshots(session, room, limit, offset)
+    return Page[SnapshotRead](
+        items=[SnapshotRead.model_validate(snapshot_read(s)) for s in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/{room_id}/snapshots/{version}", response_model=SnapshotDetail, responses=_ITEM)
+async def get_snapshot(
+    session: SessionDep, actor: MaybeActor, room_id: RoomPath, version: VersionPath
+) -> Any:
+    """One saved workspace, XML included."""
+    room = await service.get_room(session, actor, room_id)
+    snapshot = await service.get_snapshot(session, room, version)
+    return SnapshotDetail(**snapshot_read(snapshot), xml=snapshot.xml)
+
+
+@router.post(
+    "/{room_id}/snapshots/{version}/restore",
+    status_code=201,
+    response_model=Restored,
+    responses={**_ITEM, **problem_responses(401)},
+)
+async def restore_snapshot(
+    state: StateDep,
+    runtime: RuntimeDep,
+    actor: CurrentPrincipal,
+    room_id: RoomPath,
+    version: VersionPath,
+) -> Any:
+    """Bring an old workspace back as a new commit: everyone in the room gets it as a
+    COMMIT_APPLY carrying `workspaceXml` and `restoredFrom`."""
+    async with state.sessionmaker() as session:
+        room = await service.get_room(session, actor, room_id)
+        snapshot = await service.get_snapshot(session, room, version)
+        room_pk, xml = room.id, snapshot.xml
+    author = Author(None, actor.display_name, actor.id)
+    event = await apply_commit(
+        state,
+        runtime.turns,
+        room_id,
+        room_pk,
+        author,
+        block_id=None,
+        events=[],
+        xml=xml,
+        restored_from=version,
+    )
+    return Restored(version=event.data["version"], restored_from=version)
+
+
+@socket_router.websocket("/ws/workspace/{room_id}/")
+@socket_router.websocket("/ws/workspace/{room_id}")
+async def workspace_socket(websocket: WebSocket, room_id: str) -> None:
+    """Seed 002's protocol; see the README's message table."""
+    runtime: WorkspaceRuntime = websocket.app.state.workspace
+    await WorkspaceSocket(websocket, app_state(websocket), runtime, room_id).run()

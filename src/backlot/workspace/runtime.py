@@ -1,0 +1,119 @@
+"""What the workspace app keeps running in each process: its lock stores (block locks,
+presence, commit turns; each its own keyspace of the one lock store engine), the room
+hub, and the sweeper that announces lapsed locks and vanished users exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from backlot.core.locks import Lock, LockStore, build_lock_store
+from backlot.core.state import AppState
+from backlot.workspace.commits import CommitTurns
+from backlot.workspace.hub import RoomHub, room_channel
+from backlot.workspace.presence import Presence
+
+log = logging.getLogger("backlot.workspace")
+
+
+def epoch_ms(lock: Lock) -> int:
+    return int(lock.expires_at.timestamp() * 1000)
+
+
+def lock_update(lock: Lock) -> dict[str, Any]:
+    return {
+        "blockId": lock.resource,
+        "owner": lock.owner,
+        "nickname": lock.info.get("nickname"),
+        "token": lock.token,
+        "expiresAt": epoch_ms(lock),
+    }
+
+
+def lock_cleared(lock: Lock, reason: str) -> dict[str, Any]:
+    # The released token lets clients ignore this when a newer grant reached them first.
+    return {"blockId": lock.resource, "owner": None, "token": lock.token, "reason": reason}
+
+
+@dataclass
+class WorkspaceRuntime:
+    locks: LockStore
+    presence: Presence
+    leases: LockStore
+    turns: CommitTurns
+    hub: RoomHub
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, state: AppState) -> WorkspaceRuntime:
+        settings, prefix = state.settings, state.settings.redis_prefix
+        idle = settings.workspace_idle_timeout_seconds
+        # A live socket renews its seat well within this; only a dead process's lapse.
+        seat_ttl = timedelta(seconds=idle + max(5.0, idle / 2))
+        leases = build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace-turn:")
+        return cls(
+            locks=build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace:"),
+            presence=Presence(
+                build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace-seat:"),
+                seat_ttl,
+            ),
+            leases=leases,
+            turns=CommitTurns(leases),
+            hub=RoomHub(state.bus),
+        )
+
+    async def announce_cleared(
+        self, state: AppState, room_id: str, locks: list[Lock], reason: str
+    ) -> None:
+        for lock in locks:
+            await state.bus.publish(
+                room_channel(room_id), "LOCK_UPDATE", lock_cleared(lock, reason)
+            )
+
+    async def depart(
+        self, state: AppState, room_id: str, client_id: str, nickname: str, reason: str
+    ) -> None:
+        """A client is gone: free its locks, then say so (each announced once)."""
+        released = await self.locks.release_owner(room_id, client_id)
+        await self.announce_cleared(state, room_id, released.expired, "expired")
+        await self.announce_cleared(state, room_id, released.released, reason)
+        await state.bus.publish(
+            room_channel(room_id),
+            "USER_LEFT",
+            {"clientId": client_id, "nickname": nickname, "reason": reason},
+        )
+
+    async def sweep_once(self, state: AppState) -> None:
+        for lock in await self.locks.sweep():
+            await self.announce_cleared(state, lock.scope, [lock], "expired")
+        for seat in await self.presence.sweep():
+            nickname = str(seat.info.get("nickname", ""))
+            await self.depart(state, seat.scope, seat.resource, nickname, "timeout")
+        await self.leases.sweep()
+
+    def start(self, state: AppState) -> None:
+        self.tasks.append(asyncio.create_task(self._sweep(state), name="workspace-sweeper"))
+
+    async def _sweep(self, state: AppState) -> None:
+        while True:
+            try:
+                await self.sweep_once(state)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failed round is retried on the next tick
+                log.exception("workspace sweep failed")
+            await asyncio.sleep(state.settings.lock_sweep_interval_seconds)
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self.tasks.clear()
+        await self.hub.close()
+        for store in (self.locks, self.presence.store, self.leases):
+            await store.close()

@@ -1,0 +1,186 @@
+"""Rooms and their history in the database. Services take the session and never commit.
+
+Who may enter: a `public` room anyone with a nickname; a `members` room the signed-in
+members of its corporation (and superusers). Everyone else gets 404, as if the room did
+not exist, so room names of other tenants do not leak.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backlot.accounts.principal import Actor
+from backlot.core.errors import bad_request, conflict, not_found
+from backlot.core.paging import fetch_page
+from backlot.core.scheduling import insert_ignore
+from backlot.workspace.models import Visibility, WorkspaceRoom, WorkspaceSnapshot
+
+ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+def check_room_id(room_id: str) -> str:
+    if not ROOM_ID.fullmatch(room_id):
+        raise bad_request("invalid_room_id", "A room id is 1-64 letters, digits, '_' or '-'.")
+    return room_id
+
+
+def may_enter(room: WorkspaceRoom, actor: Actor | None) -> bool:
+    if room.visibility == Visibility.public:
+        return True
+    if actor is None:
+        return False
+    return actor.is_superuser or actor.corporation_id == room.corporation_id
+
+
+async def find_room(session: AsyncSession, room_id: str) -> WorkspaceRoom | None:
+    return await session.scalar(select(WorkspaceRoom).where(WorkspaceRoom.room_id == room_id))
+
+
+async def get_room(session: AsyncSession, actor: Actor | None, room_id: str) -> WorkspaceRoom:
+    room = await find_room(session, check_room_id(room_id))
+    if room is None or not may_enter(room, actor):
+        raise not_found("Room", code="room_not_found")
+    return room
+
+
+async def get_or_create_room(session: AsyncSession, room_id: str, max_users: int) -> WorkspaceRoom:
+    """Seed 002's get_or_create on connect: an unknown id becomes a public room. Two
+    first visitors at once both end up in the one row the insert race leaves."""
+    await session.execute(
+        insert_ignore(session, WorkspaceRoom).values(
+            room_id=check_room_id(room_id),
+            title=room_id,
+            max_users=max_users,
+            visibility=Visibility.public.value,
+            version=0,
+        )
+    )
+    room = await find_room(session, room_id)
+    assert room is not None  # inserted now or before
+    return room
+
+
+async def create_room(
+    session: AsyncSession,
+    actor: Actor,
+    *,
+    room_id: str | None,
+    title: str,
+    max_users: int,
+    visibility: Visibility,
+) -> WorkspaceRoom:
+    if visibility == Visibility.members and actor.corporation_id is None:
+        raise bad_request(
+            "no_corporation", "Only a member of a corporation can open a members room."
+        )
+    room = WorkspaceRoom(
+        room_id=check_room_id(room_id) if room_id else secrets.token_urlsafe(9),
+        title=title,
+        max_users=max_users,
+        visibility=visibility.value,
+        corporation_id=actor.corporation_id if visibility == Visibility.members else None,
+        created_by_id=actor.id,
+        version=0,
+    )
+    session.add(room)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise conflict("room_exists", f"A room {room.room_id!r} exists already.") from exc
+    return room
+
+
+def _visible(actor: Actor | None) -> Select[WorkspaceRoom]:
+    stmt = select(WorkspaceRoom)
+    if actor is None:
+        return stmt.where(WorkspaceRoom.visibility == Visibility.public.value)
+    if actor.is_superuser:
+        return stmt
+    return stmt.where(
+        or_(
+            WorkspaceRoom.visibility == Visibility.public.value,
+            WorkspaceRoom.corporation_id == actor.corporation_id,
+        )
+    )
+
+
+async def list_rooms(
+    session: AsyncSession, actor: Actor | None, limit: int, offset: int
+) -> tuple[list[WorkspaceRoom], int]:
+    stmt = _visible(actor).order_by(WorkspaceRoom.created_at.desc(), WorkspaceRoom.id.desc())
+    return await fetch_page(session, stmt, limit, offset)
+
+
+async def next_version(session: AsyncSession, room_pk: int) -> int:
+    """Number the next commit in SQL: the row lock (PostgreSQL) or the write lock
+    (SQLite) makes two transactions take two different numbers, never one."""
+    version = await session.scalar(
+        update(WorkspaceRoom)
+        .where(WorkspaceRoom.id == room_pk)
+        .values(version=WorkspaceRoom.version + 1)
+        .returning(WorkspaceRoom.version)
+    )
+    if version is None:
+        raise not_found("Room", code="room_not_found")
+    return int(version)
+
+
+async def add_snapshot(
+    session: AsyncSession,
+    room_pk: int,
+    version: int,
+    xml: str,
+    author: str,
+    author_user_id: int | None,
+    restored_from: int | None = None,
+) -> WorkspaceSnapshot:
+    snapshot = WorkspaceSnapshot(
+        room_id=room_pk,
+        version=version,
+        xml=xml,
+        author=author[:64],
+        author_user_id=author_user_id,
+        restored_from=restored_from,
+    )
+    session.add(snapshot)
+    await session.flush()
+    return snapshot
+
+
+async def latest_snapshot(session: AsyncSession, room_pk: int) -> WorkspaceSnapshot | None:
+    return await session.scalar(
+        select(WorkspaceSnapshot)
+        .where(WorkspaceSnapshot.room_id == room_pk)
+        .order_by(WorkspaceSnapshot.version.desc())
+        .limit(1)
+    )
+
+
+async def list_snapshots(
+    session: AsyncSession, room: WorkspaceRoom, limit: int, offset: int
+) -> tuple[list[WorkspaceSnapshot], int]:
+    stmt = (
+        select(WorkspaceSnapshot)
+        .where(WorkspaceSnapshot.room_id == room.id)
+        .order_by(WorkspaceSnapshot.version.desc())
+    )
+    return await fetch_page(session, stmt, limit, offset)
+
+
+async def get_snapshot(
+    session: AsyncSession, room: WorkspaceRoom, version: int
+) -> WorkspaceSnapshot:
+    snapshot = await session.scalar(
+        select(WorkspaceSnapshot).where(
+            WorkspaceSnapshot.room_id == room.id, WorkspaceSnapshot.version == version
+        )
+    )
+    if snapshot is None:
+        raise not_found("Snapshot", code="snapshot_not_found")
+    return snapshot

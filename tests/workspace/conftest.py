@@ -1,0 +1,58 @@
+"""Servers for the workspace suite: real `backlot serve` processes on 127.0.0.1."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.conftest import TEST_SECRET
+from tests.helpers import PASSWORD, bearer, running_server, unique_email
+
+FAST = {
+    "BACKLOT_SECRET_KEY": TEST_SECRET,
+    "BACKLOT_WORKSPACE_LOCK_TTL_SECONDS": "2",
+    "BACKLOT_LOCK_SWEEP_INTERVAL_SECONDS": "0.2",
+    "BACKLOT_WORKSPACE_MESSAGES_PER_SECOND": "1000",
+    "BACKLOT_WORKSPACE_MESSAGE_BURST": "1000",
+    "BACKLOT_LOG_LEVEL": "warning",
+}
+
+# Small limits, to meet them quickly.
+STRICT = {
+    **FAST,
+    "BACKLOT_WORKSPACE_IDLE_TIMEOUT_SECONDS": "1.5",
+    "BACKLOT_WORKSPACE_MAX_MESSAGE_BYTES": "4096",
+    "BACKLOT_WORKSPACE_MESSAGES_PER_SECOND": "5",
+    "BACKLOT_WORKSPACE_MESSAGE_BURST": "20",
+    "BACKLOT_EVENT_WINDOW": "10",
+}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_server(tmp_path_factory.mktemp("workspace"), FAST) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_server(tmp_path_factory.mktemp("workspace-strict"), STRICT) as base:
+        yield base
+
+
+def member(base: str, corporation: str | None = None) -> dict[str, str]:
+    """A new account (with its own corporation when named); its Bearer headers."""
+    email = unique_email("ws")
+    body: dict[str, str] = {"email": email, "password": PASSWORD}
+    if corporation:
+        body["corporation_name"] = corporation
+    with httpx.Client(base_url=base) as http:
+        assert http.post("/v1/auth/register", json=body).status_code == 201
+        login = http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    return bearer(login.json()["access_token"])
+
+
+def access_token(headers: dict[str, str]) -> str:
+    return headers["Authorization"].removeprefix("Bearer ")
