@@ -42,16 +42,22 @@ def strict_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
-def member(base: str, corporation: str | None = None) -> dict[str, str]:
+async def member(base: str, corporation: str | None = None) -> dict[str, str]:
     """A new account (with its own corporation when named); its Bearer headers."""
     email = unique_email("ws")
     body: dict[str, str] = {"email": email, "password": PASSWORD}
     if corporation:
         body["corporation_name"] = corporation
-    with httpx.Client(base_url=base) as http:
-        assert http.post("/v1/auth/register", json=body).status_code == 201
-        login = http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    async with httpx.AsyncClient(base_url=base) as http:
+        assert (await http.post("/v1/auth/register", json=body)).status_code == 201
+        login = await http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
     return bearer(login.json()["access_token"])
+
+
+async def open_room(base: str, headers: dict[str, str], **body: object) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        created = await http.post("/v1/workspace/rooms", json=body, headers=headers)
+        assert created.status_code == 201, created.text
 
 
 def access_token(headers: dict[str, str]) -> str:

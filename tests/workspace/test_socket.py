@@ -9,7 +9,7 @@ import uuid
 
 import httpx
 
-from tests.workspace.conftest import access_token, member
+from tests.workspace.conftest import access_token, member, open_room
 from tests.workspace.peers import connect, joined
 
 
@@ -137,11 +137,8 @@ async def test_heartbeats_keep_locks_and_lapses_are_announced_once(server: str) 
 
 
 async def test_a_full_room_refuses_with_a_reason(server: str) -> None:
-    headers = member(server)
     room = new_room()
-    with httpx.Client(base_url=server) as http:
-        body = {"room_id": room, "title": "Pair", "max_users": 2}
-        assert http.post("/v1/workspace/rooms", json=body, headers=headers).status_code == 201
+    await open_room(server, await member(server), room_id=room, title="Pair", max_users=2)
     async with joined(server, room, "one"), joined(server, room, "two"):
         third = await connect(server, room, nickname="three")
         assert third.frames[0] == {
@@ -155,11 +152,8 @@ async def test_a_full_room_refuses_with_a_reason(server: str) -> None:
 
 
 async def test_racing_for_the_last_seats(server: str) -> None:
-    headers = member(server)
     room = new_room()
-    with httpx.Client(base_url=server) as http:
-        body = {"room_id": room, "title": "Three seats", "max_users": 3}
-        assert http.post("/v1/workspace/rooms", json=body, headers=headers).status_code == 201
+    await open_room(server, await member(server), room_id=room, title="Three", max_users=3)
     peers = await asyncio.gather(*(connect(server, room, nickname=f"p{i}") for i in range(12)))
     try:
         kinds = sorted(peer.frames[0]["t"] for peer in peers)
@@ -243,19 +237,21 @@ async def test_a_flood_closes_1008(strict_server: str) -> None:
 
 async def test_a_silent_client_is_closed_and_its_locks_freed(strict_server: str) -> None:
     room = new_room()
-    async with joined(strict_server, room, "watcher") as watcher:
-        async with joined(strict_server, room, "sleepy") as sleepy:
-            await sleepy.send("LOCK_ACQUIRE", {"blockId": "b"})
-            await watcher.expect("LOCK_UPDATE", lambda p: p["owner"] == sleepy.client_id)
-            for _ in range(4):  # the watcher keeps talking; sleepy goes quiet
-                await asyncio.sleep(0.5)
-                await watcher.send("HEARTBEAT", {})
-            code, _ = await sleepy.expect_closed(timeout=5)
-            assert code == 4408
-            freed = await watcher.expect("LOCK_UPDATE", lambda p: p["owner"] is None)
-            assert freed["reason"] == "disconnected"
-            left = await watcher.expect("USER_LEFT")
-            assert left["clientId"] == sleepy.client_id
+    async with (
+        joined(strict_server, room, "watcher") as watcher,
+        joined(strict_server, room, "sleepy") as sleepy,
+    ):
+        await sleepy.send("LOCK_ACQUIRE", {"blockId": "b"})
+        await watcher.expect("LOCK_UPDATE", lambda p: p["owner"] == sleepy.client_id)
+        for _ in range(4):  # the watcher keeps talking; sleepy goes quiet
+            await asyncio.sleep(0.5)
+            await watcher.send("HEARTBEAT", {})
+        code, _ = await sleepy.expect_closed(timeout=5)
+        assert code == 4408
+        freed = await watcher.expect("LOCK_UPDATE", lambda p: p["owner"] is None)
+        assert freed["reason"] == "disconnected"
+        left = await watcher.expect("USER_LEFT")
+        assert left["clientId"] == sleepy.client_id
 
 
 async def test_an_abrupt_disconnect_frees_the_locks(server: str) -> None:
@@ -310,12 +306,10 @@ async def test_resume_past_the_window_gets_a_fresh_state(strict_server: str) -> 
 
 
 async def test_members_rooms_need_a_members_token(server: str) -> None:
-    owner = member(server, corporation=f"Corp {uuid.uuid4().hex[:6]}")
-    outsider = member(server, corporation=f"Other {uuid.uuid4().hex[:6]}")
+    owner = await member(server, corporation=f"Corp {uuid.uuid4().hex[:6]}")
+    outsider = await member(server, corporation=f"Other {uuid.uuid4().hex[:6]}")
     room = new_room()
-    with httpx.Client(base_url=server) as http:
-        body = {"room_id": room, "title": "Team", "visibility": "members"}
-        assert http.post("/v1/workspace/rooms", json=body, headers=owner).status_code == 201
+    await open_room(server, owner, room_id=room, title="Team", visibility="members")
     for params, close_code in [
         ({}, 4401),
         ({"token": "not-a-jwt"}, 4401),
@@ -328,17 +322,18 @@ async def test_members_rooms_need_a_members_token(server: str) -> None:
         assert boss.init["room"]["visibility"] == "members"
         await boss.send("COMMIT", {"blockId": "b", "events": [], "workspaceXml": "<team/>"})
         await boss.expect("COMMIT_APPLY")
-    with httpx.Client(base_url=server) as http:
-        snapshots = http.get(f"/v1/workspace/rooms/{room}/snapshots", headers=owner).json()
-        me = http.get("/v1/users/me", headers=owner).json()
-        assert snapshots["items"][0]["author"] == "boss"
-        assert snapshots["items"][0]["author_user_id"] == me["id"]
-        assert http.get(f"/v1/workspace/rooms/{room}", headers=outsider).status_code == 404
+    async with httpx.AsyncClient(base_url=server) as http:
+        snapshots = await http.get(f"/v1/workspace/rooms/{room}/snapshots", headers=owner)
+        me = (await http.get("/v1/users/me", headers=owner)).json()
+        assert snapshots.json()["items"][0]["author"] == "boss"
+        assert snapshots.json()["items"][0]["author_user_id"] == me["id"]
+        hidden = await http.get(f"/v1/workspace/rooms/{room}", headers=outsider)
+        assert hidden.status_code == 404
 
 
 async def test_history_and_restore_reach_the_room(server: str) -> None:
     room = new_room()
-    headers = member(server)
+    headers = await member(server)
     async with joined(server, room, "alice") as alice:
         for xml in ("<v1/>", "<v2/>"):
             await alice.send("COMMIT", {"blockId": "b", "events": [], "workspaceXml": xml})
