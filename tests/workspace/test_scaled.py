@@ -98,9 +98,7 @@ ROUNDS = 5  # commits per client: more chances for two processes to interleave
 
 
 async def _commit_race(bases: list[str], room: str, clients: int) -> list[Peer]:
-    peers = [
-        await connect(bases[i % len(bases)], room, nickname=f"p{i}") for i in range(clients)
-    ]
+    peers = [await connect(bases[i % len(bases)], room, nickname=f"p{i}") for i in range(clients)]
     last = peers[-1].client_id
     for peer in peers:  # everyone is in before anyone commits
         await peer.expect("USER_JOINED", lambda p: p["clientId"] == last)
