@@ -127,6 +127,7 @@ async def test_http_files_run_in_order(client: AsyncClient, settings: Settings) 
         "labeling.http",
         "videos.http",
         "view_logs.http",
+        "workspace.http",
     ):
         ran += await _run(client, HTTP_DIR / name)
     assert ran >= 20
