@@ -13,8 +13,11 @@ from backlot.core.errors import ProblemError
 WEB_DIR = Path(__file__).resolve().parent
 STATIC_DIR = WEB_DIR / "static"
 # Installed by `make` (npm ci in this folder) from package.json; never committed.
+NODE_MODULES = WEB_DIR / "node_modules"
 VENDOR = {
-    "socket.io.min.js": WEB_DIR / "node_modules" / "socket.io-client" / "dist" / "socket.io.min.js",
+    "socket.io.min.js": NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js",
+    # Blockly's browser build: core, the standard blocks and the English messages.
+    "blockly.min.js": NODE_MODULES / "blockly" / "blockly.min.js",
 }
 
 router = APIRouter(prefix="/app", include_in_schema=False)
@@ -28,6 +31,12 @@ async def labeling_page() -> FileResponse:
 @router.get("/videos")
 async def videos_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "videos.html", media_type="text/html")
+
+
+@router.get("/workspace")
+@router.get("/workspace/{room_id}")
+async def workspace_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "workspace.html", media_type="text/html")
 
 
 @router.get("/vendor/{name}")
@@ -47,3 +56,6 @@ async def vendor_file(name: str) -> FileResponse:
 def install_pages(app: FastAPI) -> None:
     app.include_router(router)
     app.mount("/app/static", StaticFiles(directory=STATIC_DIR), name="static")
+    # Blockly's cursors and sprites; check_dir=False: npm may install them after start-up.
+    media = StaticFiles(directory=NODE_MODULES / "blockly" / "media", check_dir=False)
+    app.mount("/app/vendor/blockly-media", media, name="blockly-media")
