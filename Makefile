@@ -59,3 +59,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.locks
 	$(BIN)/python -m bench.request_costs
 	$(BIN)/python -m bench.streaming
+	$(BIN)/python -m bench.workspace

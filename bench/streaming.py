@@ -28,9 +28,7 @@ from pathlib import Path
 
 import aiohttp
 import httpx
-from sqlalchemy import make_url, text
-from sqlalchemy.ext.asyncio import create_async_engine
-from tests.helpers import running_server
+from tests.helpers import migrated_pg_database, running_server
 from tests.nginx import running_nginx
 
 SECRET = "benchmark-secret-key-0123456789-0123456789"
@@ -122,27 +120,6 @@ async def _views(
         return len(viewers) / (time.perf_counter() - began)
 
 
-async def _fresh_database(server_url: str) -> str:
-    name = f"bench_streaming_{uuid.uuid4().hex[:8]}"
-    admin = create_async_engine(
-        make_url(server_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as connection:
-        await connection.execute(text(f'CREATE DATABASE "{name}"'))
-    await admin.dispose()
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _drop_database(url: str) -> None:
-    name = make_url(url).database
-    admin = create_async_engine(
-        make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    async with admin.connect() as connection:
-        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    await admin.dispose()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=200)
@@ -194,9 +171,8 @@ def main() -> None:
             wholes, ranges = zip(*samples[name], strict=True)
             rows.append((name, statistics.median(wholes), statistics.median(ranges)))
 
-        db = asyncio.run(_fresh_database(args.database_url))
-        try:
-            (folder / "pg").mkdir()
+        (folder / "pg").mkdir()
+        with migrated_pg_database(args.database_url, "bench") as db:
             pg_env = {**quiet, "BACKLOT_DATABASE_URL": db}
             with running_server(folder / "pg", pg_env, "--workers", "2") as pg:
                 padmin, pviewers = _team(pg, args.viewers)
@@ -206,8 +182,6 @@ def main() -> None:
                 asyncio.run(_views(pg, clip, pviewers, "HEAD"))  # warm caches; not a view
                 first = asyncio.run(_views(pg, clip, pviewers))
                 repeat = asyncio.run(_views(pg, clip, pviewers))
-        finally:
-            asyncio.run(_drop_database(db))
 
     baseline_whole, baseline_ranged = rows[0][1], rows[0][2]
     print(

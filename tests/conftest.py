@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ import anyio
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import make_url, text
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from backlot.app import create_app
@@ -23,6 +22,7 @@ from backlot.core import migrate
 from backlot.core.clock import FrozenClock
 from backlot.models import Base
 from backlot.settings import Settings
+from tests.helpers import migrated_pg_database
 from tests.s3 import S3Server, running_seaweedfs, weed_binary
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
@@ -37,25 +37,6 @@ needs_postgres = pytest.mark.skipif(
 )
 
 
-async def _admin_execute(server_url: str, statement: str) -> None:
-    admin = make_url(server_url).set(database="postgres")
-    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-    try:
-        async with engine.connect() as connection:
-            await connection.execute(text(statement))
-    finally:
-        await engine.dispose()
-
-
-async def create_pg_database(server_url: str, name: str) -> str:
-    await _admin_execute(server_url, f'CREATE DATABASE "{name}"')
-    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
-
-
-async def drop_pg_database(server_url: str, name: str) -> None:
-    await _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A migrated SQLite file, copied for each test (faster than migrating each time)."""
@@ -68,11 +49,8 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session, migrated to head."""
     assert PG_URL is not None
-    name = f"backlot_test_{uuid.uuid4().hex[:10]}"
-    url = anyio.run(create_pg_database, PG_URL, name)
-    migrate.upgrade(url)
-    yield url
-    anyio.run(drop_pg_database, PG_URL, name)
+    with migrated_pg_database(PG_URL, "test") as url:
+        yield url
 
 
 async def _truncate_all(url: str) -> None:

@@ -8,15 +8,20 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import anyio
 import httpx
 from httpx import AsyncClient
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from backlot.accounts.superuser import create_superuser
+from backlot.core import migrate
 from backlot.settings import Settings
 
 PASSWORD = "correct horse battery"
@@ -95,6 +100,38 @@ async def build_world(client: AsyncClient, settings: Settings) -> World:
         other_admin=await _actor(client, other_user),
         superuser=superuser,
     )
+
+
+async def _admin_execute(server_url: str, statement: str) -> None:
+    admin = make_url(server_url).set(database="postgres")
+    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def create_pg_database(server_url: str, name: str) -> str:
+    await _admin_execute(server_url, f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_pg_database(server_url: str, name: str) -> None:
+    await _admin_execute(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextmanager
+def migrated_pg_database(server_url: str, label: str) -> Iterator[str]:
+    """A new PostgreSQL database on the server of `server_url`, at the latest schema;
+    dropped afterwards."""
+    name = f"backlot_{label}_{uuid.uuid4().hex[:10]}"
+    url = anyio.run(create_pg_database, server_url, name)
+    try:
+        migrate.upgrade(url)
+        yield url
+    finally:
+        anyio.run(drop_pg_database, server_url, name)
 
 
 def free_port() -> int:

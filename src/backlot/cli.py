@@ -52,6 +52,9 @@ def serve(
         log_level=settings.log_level,
         log_config=_log_config(settings.log_level),
         proxy_headers=True,
+        # Frames far over the workspace limit are refused by the protocol layer (1009)
+        # before they are buffered whole; those just over it get our own 1009 and reason.
+        ws_max_size=settings.workspace_max_message_bytes + 64 * 1024,
         timeout_graceful_shutdown=max(1, round(settings.shutdown_timeout_seconds)),
     )
 

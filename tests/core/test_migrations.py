@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from backlot.core import migrate
 from backlot.models import Base
-from tests.conftest import PG_URL, create_pg_database, drop_pg_database, needs_postgres
+from tests.conftest import PG_URL, needs_postgres
+from tests.helpers import create_pg_database, drop_pg_database
 
 
 async def _tables(url: str) -> set[str]:

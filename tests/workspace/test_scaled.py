@@ -14,17 +14,9 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
-from backlot.core import migrate
-from tests.conftest import (
-    PG_URL,
-    REDIS_URL,
-    create_pg_database,
-    drop_pg_database,
-    needs_postgres,
-    needs_redis,
-)
+from tests.conftest import PG_URL, REDIS_URL, needs_postgres, needs_redis
 from tests.contract.conftest import delete_prefix
-from tests.helpers import running_server
+from tests.helpers import migrated_pg_database, running_server
 from tests.workspace.conftest import FAST
 from tests.workspace.peers import Peer, connect, joined
 
@@ -33,11 +25,8 @@ from tests.workspace.peers import Peer, connect, joined
 def pg_url() -> Iterator[str]:
     """A database of this module's own: the servers' rows stay out of other tests."""
     assert PG_URL is not None
-    name = f"backlot_ws_{uuid.uuid4().hex[:10]}"
-    url = anyio.run(create_pg_database, PG_URL, name)
-    migrate.upgrade(url)
-    yield url
-    anyio.run(drop_pg_database, PG_URL, name)
+    with migrated_pg_database(PG_URL, "ws") as url:
+        yield url
 
 
 @pytest.fixture

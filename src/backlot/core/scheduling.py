@@ -9,12 +9,10 @@ processes; this needs no job store.)
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy import BigInteger, String, insert
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -22,10 +20,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
+from backlot.core.background import BackgroundLoops
 from backlot.core.clock import Clock
 from backlot.core.db import Base, unit_of_work
-
-log = logging.getLogger("backlot.scheduling")
 
 Job = Callable[[AsyncSession, datetime], Awaitable[object]]
 
@@ -78,30 +75,22 @@ class Scheduler:
     sessionmaker: async_sessionmaker[AsyncSession]
     clock: Clock
     jobs: list[tuple[str, float, Job]] = field(default_factory=list)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    loops: BackgroundLoops = field(default_factory=BackgroundLoops)
 
     def add(self, name: str, every_seconds: float, job: Job) -> None:
         self.jobs.append((name, every_seconds, job))
 
     def start(self) -> None:
         for name, every, job in self.jobs:
-            self.tasks.append(asyncio.create_task(self._loop(name, every, job), name=name))
+            self.loops.repeat(
+                f"scheduled job {name}",
+                partial(run_tick, self.sessionmaker, self.clock, name, every, job),
+                partial(self._to_next_tick, every),
+            )
 
-    async def _loop(self, name: str, every: float, job: Job) -> None:
-        while True:
-            try:
-                await run_tick(self.sessionmaker, self.clock, name, every, job)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # the next tick tries again
-                log.exception("scheduled job %s failed", name)
-            # Sleep to the next tick boundary, so processes' ticks line up.
-            now = self.clock.now().timestamp()
-            await asyncio.sleep(every - (now % every) + 0.01)
+    def _to_next_tick(self, every: float) -> float:
+        # Sleep to the next tick boundary, so processes' ticks line up.
+        return every - (self.clock.now().timestamp() % every) + 0.01
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self.tasks.clear()
+        await self.loops.stop()

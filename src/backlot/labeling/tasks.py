@@ -4,19 +4,16 @@ lapsed lock to exactly one sweeper, so no event is doubled."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from dataclasses import dataclass, field
+from functools import partial
 
+from backlot.core.background import BackgroundLoops
 from backlot.core.cache import RowCache
 from backlot.core.locks import LockStore
 from backlot.core.state import AppState
 from backlot.labeling.events import LabelingEvents, LockChange
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.schemas import ReleaseReason
-
-log = logging.getLogger("backlot.labeling")
 
 
 async def sweep_once(state: AppState, journal: LockJournal) -> int:
@@ -32,7 +29,7 @@ class LabelingRuntime:
     journal: LockJournal
     presence: LockStore
     projects: RowCache[int]  # project id -> its corporation (see service.member_project)
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    loops: BackgroundLoops = field(default_factory=BackgroundLoops)
 
     @property
     def events(self) -> LabelingEvents:
@@ -40,24 +37,16 @@ class LabelingRuntime:
 
     def start(self, state: AppState) -> None:
         self.journal.start()
-        self.tasks.append(asyncio.create_task(self._sweep(state), name="labeling-sweeper"))
+        self.loops.repeat(
+            "labeling lock sweep",
+            partial(self._sweep, state),
+            lambda: state.settings.lock_sweep_interval_seconds,
+        )
 
     async def _sweep(self, state: AppState) -> None:
-        interval = state.settings.lock_sweep_interval_seconds
-        while True:
-            try:
-                await sweep_once(state, self.journal)
-                await self.presence.sweep()  # lapsed presence needs no announcement
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # keep sweeping: a failed round is retried on the next tick
-                log.exception("lock sweep failed")
-            await asyncio.sleep(interval)
+        await sweep_once(state, self.journal)
+        await self.presence.sweep()  # lapsed presence needs no announcement
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self.tasks.clear()
+        await self.loops.stop()
         await self.journal.stop()

@@ -4,20 +4,17 @@ hub, and the sweeper that announces lapsed locks and vanished users exactly once
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
+from backlot.core.background import BackgroundLoops
 from backlot.core.locks import Lock, LockStore, build_lock_store
 from backlot.core.state import AppState
 from backlot.workspace.commits import CommitTurns
 from backlot.workspace.hub import RoomHub, room_channel
 from backlot.workspace.presence import Presence
-
-log = logging.getLogger("backlot.workspace")
 
 
 def epoch_ms(lock: Lock) -> int:
@@ -46,7 +43,7 @@ class WorkspaceRuntime:
     leases: LockStore
     turns: CommitTurns
     hub: RoomHub
-    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    loops: BackgroundLoops = field(default_factory=BackgroundLoops)
 
     @classmethod
     def build(cls, state: AppState) -> WorkspaceRuntime:
@@ -96,24 +93,14 @@ class WorkspaceRuntime:
         await self.leases.sweep()
 
     def start(self, state: AppState) -> None:
-        self.tasks.append(asyncio.create_task(self._sweep(state), name="workspace-sweeper"))
-
-    async def _sweep(self, state: AppState) -> None:
-        while True:
-            try:
-                await self.sweep_once(state)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a failed round is retried on the next tick
-                log.exception("workspace sweep failed")
-            await asyncio.sleep(state.settings.lock_sweep_interval_seconds)
+        self.loops.repeat(
+            "workspace sweep",
+            partial(self.sweep_once, state),
+            lambda: state.settings.lock_sweep_interval_seconds,
+        )
 
     async def stop(self) -> None:
-        for task in self.tasks:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        self.tasks.clear()
+        await self.loops.stop()
         await self.hub.close()
         for store in (self.locks, self.presence.store, self.leases):
             await store.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -139,18 +139,18 @@ async def add_snapshot(
     author: str,
     author_user_id: int | None,
     restored_from: int | None = None,
-) -> WorkspaceSnapshot:
-    snapshot = WorkspaceSnapshot(
-        room_id=room_pk,
-        version=version,
-        xml=xml,
-        author=author[:64],
-        author_user_id=author_user_id,
-        restored_from=restored_from,
+) -> None:
+    # A Core insert: on the commit path, the ORM's flush would cost more than the write.
+    await session.execute(
+        insert(WorkspaceSnapshot).values(
+            room_id=room_pk,
+            version=version,
+            xml=xml,
+            author=author[:64],
+            author_user_id=author_user_id,
+            restored_from=restored_from,
+        )
     )
-    session.add(snapshot)
-    await session.flush()
-    return snapshot
 
 
 async def latest_snapshot(session: AsyncSession, room_pk: int) -> WorkspaceSnapshot | None:
