@@ -60,3 +60,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.request_costs
 	$(BIN)/python -m bench.streaming
 	$(BIN)/python -m bench.workspace
+	$(BIN)/python -m bench.analysis
