@@ -35,6 +35,7 @@ from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState
 from backlot.core.storage import build_object_store
+from backlot.dubbing.router import scripts_router, tokens_router
 from backlot.labeling.events import LabelingEvents
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingProject
@@ -62,6 +63,7 @@ TAGS = [
     {"name": "corporations", "description": "Tenants and their plans."},
     {"name": "labeling", "description": "Projects of files and exclusive file locks."},
     {"name": "workspace", "description": "Rooms of the live block workspace and their history."},
+    {"name": "dubbing", "description": "Scripts, lines and their reference audio; attempts."},
     {"name": "ops", "description": "Health, readiness and metrics."},
 ]
 
@@ -119,6 +121,10 @@ def upload_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
             settings.labeling_max_image_bytes + MULTIPART_OVERHEAD,
         ),
         (re.compile(r"/v1/videos"), settings.video_max_upload_bytes + MULTIPART_OVERHEAD),
+        (
+            re.compile(r"/v1/tokens/\d+/(audio|upload-audio)"),
+            settings.dubbing_max_upload_bytes + MULTIPART_OVERHEAD,
+        ),
     ]
 
 
@@ -213,6 +219,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         workspace_router,
         videos_router,
         view_logs_router,
+        scripts_router,
+        tokens_router,
         ops_router,
         auth_router,
         users_router,

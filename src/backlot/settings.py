@@ -169,6 +169,21 @@ class Settings(BaseSettings):
     workspace_max_locks_per_client: int = Field(
         16, ge=1, le=1000, description="Blocks one workspace client may hold locked at once."
     )
+    dubbing_max_upload_bytes: int = Field(
+        50 * 1024 * 1024, ge=1024, description="Largest recording (or reference audio) accepted."
+    )
+    dubbing_max_audio_seconds: float = Field(
+        60, gt=0, le=600, description="Longest recording (or reference audio) accepted."
+    )
+    dubbing_audio_token_ttl_seconds: float = Field(
+        3600,
+        gt=0,
+        le=86400,
+        description="Lifetime of the tokens in reference-audio and progress URLs.",
+    )
+    dubbing_popular_cache_seconds: float = Field(
+        30, ge=0, le=3600, description="How long the ?sort=popular script list is cached."
+    )
     lock_sweep_interval_seconds: float = Field(
         1, gt=0, le=60, description="How often each process sweeps lapsed locks."
     )

@@ -72,5 +72,24 @@ async def bearer_user_id(
     return None if token is None else _user_id(state.signer, token)
 
 
+def scoped_user_id(
+    signer: TokenSigner, bearer: int | None, token: str | None, audience: str, **scope: object
+) -> int:
+    """Who is asking: the Bearer token's user, or the user of a short-lived URL token
+    issued for `audience` whose claims match `scope` (one video, one job...). Browsers'
+    <video>, <audio> and EventSource cannot send headers; the access token never goes in
+    a URL, these narrow tokens do."""
+    if bearer is not None:
+        return bearer
+    if not token:
+        raise unauthorized("not_authenticated", "Send a Bearer token or the URL's token.")
+    claims = signer.verify(token, audience)
+    if any(claims.extra.get(name) != value for name, value in scope.items()):
+        raise unauthorized("invalid_token", "This token is for something else.")
+    if not claims.subject.isdigit():
+        raise unauthorized("invalid_token", "The token's user no longer exists.")
+    return int(claims.subject)
+
+
 CurrentUser = Annotated[User, Depends(_current_user)]
 CurrentPrincipal = Annotated[Principal, Depends(_current_principal)]

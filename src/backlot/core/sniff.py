@@ -12,6 +12,36 @@ IMAGE_TYPES = frozenset(
 
 VIDEO_TYPES = frozenset({"video/mp4", "video/quicktime", "video/webm", "video/x-matroska"})
 
+# Recordings: browsers' MediaRecorder writes WebM (Chrome, Firefox) or MP4 (Safari)
+# containers, which sniff as video; the decoder then checks they hold audio.
+AUDIO_TYPES = frozenset(
+    {
+        "audio/wav",
+        "audio/mpeg",
+        "audio/aac",
+        "audio/mp4",
+        "audio/ogg",
+        "audio/flac",
+        "video/webm",
+        "video/mp4",
+    }
+)
+
+
+def _audio(head: bytes) -> str | None:
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
+    if head.startswith(b"ID3"):
+        return "audio/mpeg"
+    if len(head) >= 2 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0:
+        # A frame sync: layer bits 00 are AAC in ADTS, anything else MPEG audio (MP3).
+        return "audio/aac" if head[1] & 0x06 == 0 else "audio/mpeg"
+    return None
+
 
 def _iso_media(head: bytes) -> str | None:
     """ISO base media (MP4, MOV, M4A...): a `ftyp` box first, whose brand says which."""
@@ -50,4 +80,4 @@ def sniff(head: bytes) -> str | None:
         return "image/bmp"
     if head[:4] in (b"II*\x00", b"MM\x00*"):
         return "image/tiff"
-    return _iso_media(head) or _matroska(head)
+    return _iso_media(head) or _matroska(head) or _audio(head)

@@ -10,10 +10,15 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, principal_of
+from backlot.accounts.deps import (
+    CurrentPrincipal,
+    bearer_user_id,
+    principal_of,
+    scoped_user_id,
+)
 from backlot.core.db import unit_of_work
 from backlot.core.deps import SessionDep, StateDep
-from backlot.core.errors import ProblemError, problem_responses, unauthorized
+from backlot.core.errors import ProblemError, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.sniff import VIDEO_TYPES
@@ -236,15 +241,7 @@ async def stream_video(
 ) -> Response:
     """The video's bytes, with Range (seeking), validators and HEAD. A GET is a view: the
     viewer's first view of this video pays 10 points, exactly once."""
-    if bearer is not None:
-        user_id = bearer
-    elif token:
-        claims = state.signer.verify(token, STREAM_AUDIENCE)
-        if claims.extra.get("vid") != video_id or not claims.subject.isdigit():
-            raise unauthorized("invalid_token", "This token is for another video.")
-        user_id = int(claims.subject)
-    else:
-        raise unauthorized("not_authenticated", "Send a Bearer token or a stream URL's token.")
+    user_id = scoped_user_id(state.signer, bearer, token, STREAM_AUDIENCE, vid=video_id)
     viewer = await principal_of(request, state, user_id)
     # A short transaction of its own: the claim commits before the first byte, and no
     # connection is held while the bytes flow.

@@ -1,0 +1,48 @@
+"""Receiving audio (a line's reference, or an attempt): judged by its bytes, decoded once
+to check it really is audio within the duration limit, then streamed to the store.
+A refused file leaves nothing behind."""
+
+from __future__ import annotations
+
+import asyncio
+
+from starlette.datastructures import UploadFile
+
+from backlot.analysis import SAMPLE_RATE, AudioError, decode
+from backlot.core.errors import ProblemError
+from backlot.core.sniff import AUDIO_TYPES, SNIFF_BYTES, sniff
+from backlot.core.storage import ObjectInfo, ObjectStore
+from backlot.core.uploads import store_upload, unsupported
+from backlot.settings import Settings
+
+
+async def receive_audio(
+    store: ObjectStore, settings: Settings, upload: UploadFile, key: str
+) -> tuple[ObjectInfo, float]:
+    """The stored object and the audio's length in seconds."""
+    head = await upload.read(SNIFF_BYTES)
+    if not head:
+        raise ProblemError(422, "empty_file", "The uploaded file is empty.")
+    if sniff(head) not in AUDIO_TYPES:
+        raise unsupported(AUDIO_TYPES)
+    await upload.seek(0)
+    limit = settings.dubbing_max_audio_seconds
+    try:
+        # Starlette spooled the upload to a file: decode it from there, off the loop.
+        samples = await asyncio.to_thread(decode, upload.file, limit)
+    except AudioError as exc:
+        if "longer than" in str(exc):
+            raise ProblemError(
+                422,
+                "audio_too_long",
+                f"The recording is longer than {limit:g} s.",
+                max_seconds=limit,
+            ) from exc
+        raise ProblemError(
+            422, "unreadable_audio", f"The file could not be decoded as audio: {exc}."
+        ) from exc
+    await upload.seek(0)
+    content = await store_upload(
+        store, key, upload, allowed=AUDIO_TYPES, max_bytes=settings.dubbing_max_upload_bytes
+    )
+    return content, samples.size / SAMPLE_RATE

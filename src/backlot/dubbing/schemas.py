@@ -1,0 +1,100 @@
+"""API shapes of the dubbing app."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from backlot.core.text import no_control_characters
+from backlot.dubbing.models import ScriptKind
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(no_control_characters),
+]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(no_control_characters),
+]
+Seconds = Annotated[float, Field(ge=0, le=86400)]
+
+
+class Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ScriptCreate(Body):
+    title: Title
+    kind: ScriptKind
+    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+
+
+class ScriptUpdate(Body):
+    title: Title | None = None
+    kind: ScriptKind | None = None
+    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+
+
+class ScriptRead(BaseModel):
+    id: int
+    title: str
+    kind: ScriptKind
+    description: str
+    corporation_id: int | None
+    attempts: int = Field(description="Attempts at its lines, all users.")
+    created_at: datetime
+    updated_at: datetime
+
+
+class ActorCreate(Body):
+    name: Name
+
+
+class ActorRead(BaseModel):
+    id: int
+    script_id: int
+    name: str
+
+
+class LineCreate(Body):
+    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+    actor_id: int | None = None
+    order: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    start_time: Seconds | None = None
+    end_time: Seconds | None = None
+
+
+class LineUpdate(Body):
+    text: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+        | None
+    ) = None
+    actor_id: int | None = None
+    order: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
+    start_time: Seconds | None = None
+    end_time: Seconds | None = None
+
+
+class LineRead(BaseModel):
+    id: int
+    script_id: int
+    actor_id: int | None
+    actor: str | None
+    order: int
+    text: str
+    start_time: float | None
+    end_time: float | None
+    audio_seconds: float | None
+    audio_url: str | None = Field(
+        description="The reference audio (Range-capable), with a short-lived token for "
+        "<audio src>; null until an editor uploads it."
+    )
+    audio_url_expires_at: datetime | None
+
+
+class ScriptDetail(ScriptRead):
+    actors: list[ActorRead]

@@ -1,0 +1,188 @@
+"""The catalogue's rules: everyone signed in browses; superusers edit everything,
+corporation admins the scripts of their corporation. Services never commit."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Select, desc, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backlot.accounts.principal import Actor as Person
+from backlot.core.db import after_commit, on_rollback
+from backlot.core.errors import ProblemError, forbidden, not_found
+from backlot.core.paging import fetch_page
+from backlot.core.storage import ObjectInfo, ObjectStore
+from backlot.dubbing.models import Actor, Line, Script
+
+
+def may_edit(person: Person, script: Script) -> bool:
+    if person.is_superuser:
+        return True
+    return person.is_corporation_admin and script.corporation_id == person.corporation_id
+
+
+def require_editor(person: Person) -> None:
+    if not (person.is_superuser or person.is_corporation_admin):
+        raise forbidden("Only superusers and corporation admins edit the catalogue.")
+
+
+async def get_script(session: AsyncSession, script_id: int) -> Script:
+    script = await session.get(Script, script_id)
+    if script is None:
+        raise not_found("Script", code="script_not_found")
+    return script
+
+
+async def editable_script(session: AsyncSession, person: Person, script_id: int) -> Script:
+    script = await get_script(session, script_id)
+    if not may_edit(person, script):
+        raise forbidden("This script belongs to another corporation.")
+    return script
+
+
+def _search(query: str | None, kind: str | None) -> Select[Script]:
+    stmt = select(Script)
+    if query:
+        pattern = f"%{query.lower()}%"
+        stmt = stmt.where(
+            or_(
+                func.lower(Script.title).like(pattern), func.lower(Script.description).like(pattern)
+            )
+        )
+    if kind:
+        stmt = stmt.where(Script.kind == kind)
+    return stmt
+
+
+async def list_scripts(
+    session: AsyncSession, query: str | None, kind: str | None, sort: str, limit: int, offset: int
+) -> tuple[list[Script], int]:
+    order: tuple[Any, ...] = {
+        "recent": (desc(Script.created_at), Script.id.desc()),
+        "popular": (Script.attempts.desc(), Script.id.desc()),
+        "title": (Script.title.asc(), Script.id.asc()),
+    }[sort]
+    return await fetch_page(session, _search(query, kind).order_by(*order), limit, offset)
+
+
+async def create_script(
+    session: AsyncSession, person: Person, title: str, kind: str, description: str
+) -> Script:
+    require_editor(person)
+    script = Script(
+        title=title,
+        kind=kind,
+        description=description,
+        corporation_id=None if person.is_superuser else person.corporation_id,
+    )
+    session.add(script)
+    await session.flush()
+    return script
+
+
+async def script_actors(session: AsyncSession, script_id: int) -> list[Actor]:
+    rows = await session.scalars(
+        select(Actor).where(Actor.script_id == script_id).order_by(Actor.name, Actor.id)
+    )
+    return list(rows)
+
+
+async def add_actor(session: AsyncSession, script: Script, name: str) -> Actor:
+    actor = Actor(script_id=script.id, name=name)
+    session.add(actor)
+    await session.flush()
+    return actor
+
+
+async def _check_actor(session: AsyncSession, script: Script, actor_id: int | None) -> None:
+    if actor_id is None:
+        return
+    actor = await session.get(Actor, actor_id)
+    if actor is None or actor.script_id != script.id:
+        raise ProblemError(422, "actor_not_in_script", "That actor is not in this script.")
+
+
+def _check_times(start: float | None, end: float | None) -> None:
+    if start is not None and end is not None and end <= start:
+        raise ProblemError(422, "invalid_times", "end_time must be after start_time.")
+
+
+async def add_line(
+    session: AsyncSession,
+    script: Script,
+    *,
+    text: str,
+    actor_id: int | None,
+    order: int,
+    start_time: float | None,
+    end_time: float | None,
+) -> Line:
+    await _check_actor(session, script, actor_id)
+    _check_times(start_time, end_time)
+    line = Line(
+        script_id=script.id,
+        actor_id=actor_id,
+        order=order,
+        text=text,
+        start_time=start_time,
+        end_time=end_time,
+    )
+    session.add(line)
+    await session.flush()
+    return line
+
+
+async def update_line(
+    session: AsyncSession, script: Script, line: Line, changes: dict[str, object]
+) -> Line:
+    if "actor_id" in changes:
+        await _check_actor(session, script, changes["actor_id"])  # type: ignore[arg-type]
+    start = changes.get("start_time", line.start_time)
+    end = changes.get("end_time", line.end_time)
+    _check_times(start, end)  # type: ignore[arg-type]
+    for name, value in changes.items():
+        setattr(line, name, value)
+    await session.flush()
+    return line
+
+
+async def get_line(session: AsyncSession, line_id: int) -> Line:
+    line = await session.get(Line, line_id)
+    if line is None:
+        raise not_found("Line", code="token_not_found")
+    return line
+
+
+async def script_lines(
+    session: AsyncSession, script_id: int, limit: int, offset: int
+) -> tuple[list[Line], int]:
+    stmt = select(Line).where(Line.script_id == script_id).order_by(Line.order, Line.id)
+    return await fetch_page(session, stmt, limit, offset)
+
+
+def new_audio_key(kind: str) -> str:
+    # Never a name users give: keys are ours, and never reused.
+    return f"dubbing/{kind}/{uuid.uuid4().hex}"
+
+
+def set_reference_audio(
+    session: AsyncSession, store: ObjectStore, line: Line, content: ObjectInfo, seconds: float
+) -> None:
+    """Point the line at newly stored audio; the old object goes once this commits, the
+    new one if it does not."""
+    old = line.audio_key
+    line.audio_key, line.audio_type = content.key, content.content_type
+    line.audio_size, line.audio_seconds = content.size, round(seconds, 3)
+    on_rollback(session, lambda: store.delete(content.key))
+    if old:
+        after_commit(session, lambda: store.delete(old))
+
+
+async def delete_line(session: AsyncSession, store: ObjectStore, line: Line) -> None:
+    key = line.audio_key
+    await session.delete(line)
+    await session.flush()
+    if key:
+        after_commit(session, lambda: store.delete(key))
