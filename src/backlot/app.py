@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import TYPE_CHECKING
 
 import socketio
@@ -35,6 +36,9 @@ from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState
 from backlot.core.storage import build_object_store
+from backlot.dubbing.attempts import router as attempts_router
+from backlot.dubbing.jobs import reap_stale_jobs
+from backlot.dubbing.queue import DubbingQueue
 from backlot.dubbing.router import scripts_router, tokens_router
 from backlot.labeling.events import LabelingEvents
 from backlot.labeling.journal import LockJournal
@@ -156,6 +160,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         workspace = WorkspaceRuntime.build(state)
         app.state.workspace = workspace
         workspace.start(state)
+        dubbing = DubbingQueue.build(state)
+        app.state.dubbing = dubbing
+        await dubbing.start()
         videos = VideosRuntime()
         app.state.videos = videos
         scheduler = Scheduler(state.sessionmaker, clock)
@@ -163,6 +170,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             "plans.downgrade_lapsed",
             settings.plan_check_interval_seconds,
             downgrade_lapsed_plans,
+        )
+        scheduler.add(
+            "dubbing.reap_stale_jobs",
+            settings.dubbing_reaper_interval_seconds,
+            partial(reap_stale_jobs, settings=settings, enqueue=dubbing.enqueue),
         )
         scheduler.start()
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
@@ -175,6 +187,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 sockets.stop(),
                 labeling.stop(),
                 workspace.stop(),
+                dubbing.stop(),
                 videos.close(),
                 presence.close(),
                 state.bus.close(),
@@ -220,6 +233,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         videos_router,
         view_logs_router,
         scripts_router,
+        attempts_router,
         tokens_router,
         ops_router,
         auth_router,

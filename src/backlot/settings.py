@@ -184,6 +184,28 @@ class Settings(BaseSettings):
     dubbing_popular_cache_seconds: float = Field(
         30, ge=0, le=3600, description="How long the ?sort=popular script list is cached."
     )
+    dubbing_job_timeout_seconds: float = Field(
+        120, gt=0, le=3600, description="One analysis may run this long before it counts as failed."
+    )
+    dubbing_max_tries: int = Field(
+        3, ge=1, le=20, description="Tries of one job (retries with backoff), then `failed`."
+    )
+    dubbing_stale_job_seconds: float = Field(
+        60,
+        gt=0,
+        le=3600,
+        description="A running job whose worker has not reported this long is taken back.",
+    )
+    dubbing_reaper_interval_seconds: float = Field(
+        15, gt=0, le=3600, description="How often stale jobs are looked for (one process per tick)."
+    )
+    dubbing_analysis_processes: int = Field(
+        1, ge=1, le=64, description="Processes analysing audio beside each worker's event loop."
+    )
+    dubbing_weight_pronunciation: float = Field(0.4, ge=0, description="Weight in `overall`.")
+    dubbing_weight_intonation: float = Field(0.25, ge=0, description="Weight in `overall`.")
+    dubbing_weight_emotion: float = Field(0.15, ge=0, description="Weight in `overall`.")
+    dubbing_weight_timing: float = Field(0.2, ge=0, description="Weight in `overall`.")
     lock_sweep_interval_seconds: float = Field(
         1, gt=0, le=60, description="How often each process sweeps lapsed locks."
     )

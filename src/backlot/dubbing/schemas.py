@@ -98,3 +98,35 @@ class LineRead(BaseModel):
 
 class ScriptDetail(ScriptRead):
     actors: list[ActorRead]
+
+
+class JobAccepted(BaseModel):
+    job_id: str
+    state: str
+    progress_url: str = Field(
+        description="Server-Sent Events of the job, with a short-lived token for EventSource."
+    )
+    result_url: str
+
+
+class Scores(BaseModel):
+    pronunciation: float
+    intonation: float
+    emotion: float
+    timing: float
+    overall: float
+
+
+class JobResult(BaseModel):
+    job_id: str
+    token_id: int
+    state: str = Field(description="queued, running, completed or failed")
+    stage: str
+    progress: int
+    tries: int
+    error: str | None
+    audio_seconds: float
+    scores: Scores | None
+    detailed_feedback: dict[str, object] | None
+    created_at: datetime
+    finished_at: datetime | None

@@ -13,6 +13,7 @@ from backlot.core.storage.base import (
     ObjectStore,
     ObjectTooLargeError,
     check_key,
+    read_all,
 )
 from backlot.settings import Settings
 
@@ -25,6 +26,7 @@ __all__ = [
     "ObjectTooLargeError",
     "build_object_store",
     "check_key",
+    "read_all",
 ]
 
 

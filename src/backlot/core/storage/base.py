@@ -102,3 +102,12 @@ async def limited(chunks: AsyncIterable[bytes], max_bytes: int | None) -> AsyncI
             raise ObjectTooLargeError(max_bytes)
         if chunk:
             yield chunk
+
+
+async def read_all(store: ObjectStore, key: str) -> bytes:
+    """A whole object in memory: for small ones only (audio clips under the upload limit)."""
+    reader = await store.open(key)
+    try:
+        return b"".join([chunk async for chunk in reader])
+    finally:
+        await reader.aclose()

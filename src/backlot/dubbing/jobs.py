@@ -1,0 +1,309 @@
+"""Running one analysis job, wherever it runs (the API process embedded, `backlot worker`
+scaled). The database row is the truth: a job is claimed by a conditional update, so a
+delivery that comes twice runs once; progress goes to the row and to the job's channel
+on the event bus (the SSE stream reads it from any process); the CPU-heavy analysis
+runs in a process pool, never on the event loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import multiprocessing
+import uuid
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backlot.analysis import AudioError, NoSpeechError, Weights, analyze, decode
+from backlot.core.db import after_commit, unit_of_work
+from backlot.core.state import AppState
+from backlot.core.storage import read_all
+from backlot.dubbing.models import Job, JobState, Line
+from backlot.settings import Settings
+
+log = logging.getLogger("backlot.dubbing")
+
+Enqueue = Callable[[str], Awaitable[None]]
+TERMINAL = {JobState.completed.value, JobState.failed.value}
+
+
+def new_job_id() -> str:
+    return uuid.uuid4().hex
+
+
+def job_channel(job_id: str) -> str:
+    return f"dubbing.job.{job_id}"
+
+
+def weights(settings: Settings) -> Weights:
+    return Weights(
+        settings.dubbing_weight_pronunciation,
+        settings.dubbing_weight_intonation,
+        settings.dubbing_weight_emotion,
+        settings.dubbing_weight_timing,
+    )
+
+
+def score_recording(
+    reference: bytes, attempt: bytes, text: str, weights: Weights, max_seconds: float
+) -> dict[str, Any]:
+    """Runs in a worker process: decode both, analyse, return plain data."""
+    result = analyze(decode(reference, max_seconds), decode(attempt, max_seconds), text, weights)
+    return {"scores": result.scores(), "monotone": result.monotone, "feedback": result.feedback}
+
+
+def _warm() -> bool:
+    """Imports the analysis stack in a fresh pool process before the first job needs it."""
+    return True
+
+
+class PermanentError(Exception):
+    """A failure no retry can fix (not speech, unreadable audio)."""
+
+
+def snapshot(job: Job) -> dict[str, Any]:
+    """What a progress stream says about a job."""
+    data: dict[str, Any] = {
+        "job_id": job.id,
+        "state": job.state,
+        "stage": job.stage,
+        "progress": job.progress,
+        "tries": job.tries,
+    }
+    if job.state == JobState.completed.value:
+        data["scores"] = {
+            "pronunciation": job.pronunciation_score,
+            "intonation": job.intonation_score,
+            "emotion": job.emotion_score,
+            "timing": job.timing_score,
+            "overall": job.overall_score,
+        }
+    if job.error:
+        data["reason"] = job.error
+    return data
+
+
+class JobRunner:
+    def __init__(self, state: AppState) -> None:
+        self.state = state
+        self.settings = state.settings
+        self.enqueue: Enqueue | None = None  # the queue's kick, set when it is built
+        self._pool: ProcessPoolExecutor | None = None
+        self._retries: set[asyncio.Task[None]] = set()
+
+    @property
+    def pool(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: a fork of a process with an event loop and driver threads is unsafe.
+            self._pool = ProcessPoolExecutor(
+                self.settings.dubbing_analysis_processes,
+                mp_context=multiprocessing.get_context("spawn"),
+            )
+        return self._pool
+
+    async def warm_up(self) -> None:
+        await asyncio.get_running_loop().run_in_executor(self.pool, _warm)
+
+    async def publish(self, job: Job) -> None:
+        await self.state.bus.publish(job_channel(job.id), job.stage, snapshot(job))
+
+    async def _advance(self, job_id: str, **values: Any) -> Job | None:
+        async with unit_of_work(self.state.sessionmaker) as session:
+            job = await session.get(Job, job_id)
+            if job is None or job.state != JobState.running.value:
+                return None  # taken back by the reaper meanwhile: stop quietly
+            for name, value in values.items():
+                setattr(job, name, value)
+            job.heartbeat_at = self.state.clock.now()
+        await self.publish(job)
+        return job
+
+    async def _claim(self, job_id: str) -> Job | None:
+        now = self.state.clock.now()
+        async with unit_of_work(self.state.sessionmaker) as session:
+            claimed = await session.execute(
+                update(Job)
+                .where(Job.id == job_id, Job.state == JobState.queued.value)
+                .values(
+                    state=JobState.running.value,
+                    stage="decoding",
+                    progress=10,
+                    tries=Job.tries + 1,
+                    started_at=now,
+                    heartbeat_at=now,
+                )
+                .returning(Job.id)
+            )
+            if claimed.first() is None:
+                return None  # another delivery has it, or it is finished
+            job = await session.get(Job, job_id, populate_existing=True)
+        assert job is not None
+        await self.publish(job)
+        return job
+
+    async def run(self, job_id: str) -> None:
+        """The task the queue delivers. Idempotent on the job id."""
+        job = await self._claim(job_id)
+        if job is None:
+            return
+        beat = asyncio.create_task(self._heartbeat(job_id))
+        try:
+            result = await self._analyse(job)
+        except PermanentError as exc:
+            await self._finish_failed(job_id, str(exc))
+        except Exception as exc:  # transient: a timeout, storage or a crashed pool
+            reason = str(exc) or type(exc).__name__
+            log.warning("dubbing job %s try %s failed: %s", job_id, job.tries, reason)
+            await self._retry_or_fail(job_id, job.tries, reason)
+        else:
+            await self._complete(job_id, result)
+        finally:
+            beat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await beat
+
+    async def _analyse(self, job: Job) -> dict[str, Any]:
+        async with unit_of_work(self.state.sessionmaker) as session:
+            line = await session.get(Line, job.token_id)
+            if line is None or line.audio_key is None:
+                raise PermanentError("the line has no reference audio any more")
+            reference_key, text = line.audio_key, line.text
+        reference = await read_all(self.state.storage, reference_key)
+        attempt = await read_all(self.state.storage, job.audio_key)
+        if await self._advance(job.id, stage="analysing", progress=40) is None:
+            raise asyncio.CancelledError
+        loop = asyncio.get_running_loop()
+        work = loop.run_in_executor(
+            self.pool,
+            score_recording,
+            reference,
+            attempt,
+            text,
+            weights(self.settings),
+            self.settings.dubbing_max_audio_seconds,
+        )
+        try:
+            return await asyncio.wait_for(work, self.settings.dubbing_job_timeout_seconds)
+        except (NoSpeechError, AudioError) as exc:
+            raise PermanentError(str(exc)) from exc
+        except TimeoutError as exc:
+            raise TimeoutError(
+                f"the analysis took longer than {self.settings.dubbing_job_timeout_seconds:g} s"
+            ) from exc
+
+    async def _heartbeat(self, job_id: str) -> None:
+        every = max(1.0, self.settings.dubbing_stale_job_seconds / 4)
+        while True:
+            await asyncio.sleep(every)
+            async with unit_of_work(self.state.sessionmaker) as session:
+                await session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.state == JobState.running.value)
+                    .values(heartbeat_at=self.state.clock.now())
+                )
+
+    async def _complete(self, job_id: str, result: dict[str, Any]) -> None:
+        scores = result["scores"]
+        feedback = result["feedback"] | {"monotone": result["monotone"]}
+        await self._advance(
+            job_id,
+            state=JobState.completed.value,
+            stage="completed",
+            progress=100,
+            error=None,
+            pronunciation_score=scores["pronunciation"],
+            intonation_score=scores["intonation"],
+            emotion_score=scores["emotion"],
+            timing_score=scores["timing"],
+            overall_score=scores["overall"],
+            detailed_feedback=feedback,
+            finished_at=self.state.clock.now(),
+        )
+
+    async def _finish_failed(self, job_id: str, reason: str) -> None:
+        await self._advance(
+            job_id,
+            state=JobState.failed.value,
+            stage="failed",
+            error=reason,
+            finished_at=self.state.clock.now(),
+        )
+
+    async def _retry_or_fail(self, job_id: str, tries: int, reason: str) -> None:
+        if tries >= self.settings.dubbing_max_tries:
+            await self._finish_failed(job_id, f"{reason} (after {tries} tries)")
+            return
+        job = await self._advance(
+            job_id, state=JobState.queued.value, stage="retrying", progress=0, error=reason
+        )
+        if job is None:
+            return
+        delay = min(2 ** (tries - 1), 30)  # 1 s, 2 s, 4 s ... between tries
+        task = asyncio.create_task(self._requeue_later(job_id, delay))
+        self._retries.add(task)
+        task.add_done_callback(self._retries.discard)
+
+    async def _requeue_later(self, job_id: str, delay: float) -> None:
+        await asyncio.sleep(delay)
+        if self.enqueue is not None:
+            await self.enqueue(job_id)
+
+    async def close(self) -> None:
+        for task in list(self._retries):
+            task.cancel()
+        if self._pool is not None:
+            # Off the loop: waiting for the pool's processes to exit blocks.
+            await asyncio.to_thread(self._pool.shutdown, True, cancel_futures=True)
+
+
+async def reap_stale_jobs(
+    session: AsyncSession, now: datetime, settings: Settings, enqueue: Enqueue
+) -> str:
+    """Jobs whose worker went silent go back to the queue (or fail after their tries);
+    queued jobs nobody picked up are delivered again. Runs once per tick, in one process."""
+    stale = now - timedelta(seconds=settings.dubbing_stale_job_seconds)
+    lost = await session.scalars(
+        update(Job)
+        .where(Job.state == JobState.running.value, Job.heartbeat_at < stale)
+        .values(state=JobState.queued.value, stage="retrying", error="the worker stopped")
+        .returning(Job.id)
+    )
+    requeue = list(lost)
+    failed = await session.scalars(
+        update(Job)
+        .where(
+            Job.state == JobState.queued.value,
+            Job.tries >= settings.dubbing_max_tries,
+        )
+        .values(
+            state=JobState.failed.value,
+            stage="failed",
+            error=f"the worker stopped ({settings.dubbing_max_tries} tries)",
+            finished_at=now,
+        )
+        .returning(Job.id)
+    )
+    gave_up = set(failed)
+    waiting = await session.scalars(
+        update(Job)
+        .where(
+            Job.state == JobState.queued.value,
+            Job.created_at < stale,
+            Job.heartbeat_at.is_(None) | (Job.heartbeat_at < stale),
+        )
+        .values(heartbeat_at=now)  # marks the redelivery, so the next tick waits again
+        .returning(Job.id)
+    )
+    requeue = [job for job in {*requeue, *waiting} if job not in gave_up]
+
+    async def deliver() -> None:
+        for job_id in requeue:
+            await enqueue(job_id)
+
+    after_commit(session, deliver)
+    return f"requeued {len(requeue)}, failed {len(gave_up)}"

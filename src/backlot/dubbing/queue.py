@@ -1,0 +1,85 @@
+"""The job queue (DESIGN.md § 6): taskiq's InMemoryBroker embedded (jobs run in the API
+process), its Redis stream broker scaled (acknowledged delivery; API processes only
+enqueue, `backlot worker` consumes). The queue delivers job ids; the rows are the truth."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+
+from taskiq import AsyncBroker, InMemoryBroker
+from taskiq.api import run_receiver_task
+
+from backlot.core.state import AppState
+from backlot.dubbing.jobs import JobRunner
+
+log = logging.getLogger("backlot.dubbing")
+TASK = "dubbing.analyze"
+
+
+def build_broker(state: AppState) -> AsyncBroker:
+    settings = state.settings
+    if settings.redis_url is None:
+        # await_inplace=False: a kick returns at once and the job runs beside requests.
+        return InMemoryBroker(max_async_tasks=max(4, settings.dubbing_analysis_processes * 2))
+    from taskiq_redis import RedisStreamBroker
+
+    # Redelivery only after the longest a job may take in all its tries: a live worker's
+    # job is never handed to a second one; a dead worker's is.
+    idle_ms = int((settings.dubbing_job_timeout_seconds * settings.dubbing_max_tries + 60) * 1000)
+    return RedisStreamBroker(
+        settings.redis_url,
+        queue_name=f"{settings.redis_prefix}dubbing-jobs",
+        consumer_group_name=f"{settings.redis_prefix}dubbing-workers",
+        idle_timeout=idle_ms,
+        maxlen=100_000,
+    )
+
+
+@dataclass
+class DubbingQueue:
+    broker: AsyncBroker
+    runner: JobRunner
+    consuming: bool  # this process runs jobs (embedded, or `backlot worker`)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def build(cls, state: AppState, *, consume: bool | None = None) -> DubbingQueue:
+        broker = build_broker(state)
+        runner = JobRunner(state)
+
+        async def analyze(job_id: str) -> None:
+            await runner.run(job_id)
+
+        broker.register_task(
+            analyze, task_name=TASK, timeout=state.settings.dubbing_job_timeout_seconds * 2
+        )
+        embedded = state.settings.redis_url is None
+        queue = cls(broker, runner, embedded if consume is None else consume)
+        runner.enqueue = queue.enqueue
+        return queue
+
+    async def enqueue(self, job_id: str) -> None:
+        task = self.broker.find_task(TASK)
+        assert task is not None
+        await task.kiq(job_id)
+
+    async def start(self) -> None:
+        await self.broker.startup()
+        if self.consuming and not isinstance(self.broker, InMemoryBroker):
+            self.tasks.append(
+                asyncio.create_task(
+                    run_receiver_task(self.broker, max_async_tasks=4, run_startup=False),
+                    name="dubbing-worker",
+                )
+            )
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.runner.close()
+        await self.broker.shutdown()
