@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import socketio
 from fastapi import FastAPI
@@ -113,6 +113,26 @@ async def build_state(settings: Settings, clock: Clock) -> AppState:
     )
 
 
+def closing(state: AppState) -> list[Coroutine[Any, Any, object]]:
+    """The steps that release what `build_state` opened, in order."""
+    return [
+        state.bus.close(),
+        state.locks.close(),
+        state.storage.close(),
+        *([state.redis.aclose()] if state.redis is not None else []),
+        state.engine.dispose(),
+    ]
+
+
+async def shut_down(*steps: Coroutine[Any, Any, object]) -> None:
+    # Each step bounded: a stuck connection must not keep the process from exiting.
+    for step in steps:
+        try:
+            await asyncio.wait_for(step, timeout=2)
+        except Exception:  # keep shutting down whatever one step does
+            log.warning("a shutdown step did not finish cleanly", exc_info=True)
+
+
 # Multipart framing around an uploaded file: boundaries, part headers, small fields.
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -174,15 +194,19 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         scheduler.add(
             "dubbing.reap_stale_jobs",
             settings.dubbing_reaper_interval_seconds,
-            partial(reap_stale_jobs, settings=settings, enqueue=dubbing.enqueue),
+            partial(
+                reap_stale_jobs,
+                settings=settings,
+                enqueue=dubbing.enqueue,
+                publish=dubbing.runner.publish,
+            ),
         )
         scheduler.start()
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
         try:
             yield
         finally:
-            # Each step bounded: a stuck connection must not keep the process from exiting.
-            for step in (
+            await shut_down(
                 scheduler.stop(),
                 sockets.stop(),
                 labeling.stop(),
@@ -190,16 +214,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 dubbing.stop(),
                 videos.close(),
                 presence.close(),
-                state.bus.close(),
-                state.locks.close(),
-                state.storage.close(),
-                *([state.redis.aclose()] if state.redis is not None else []),
-                state.engine.dispose(),
-            ):
-                try:
-                    await asyncio.wait_for(step, timeout=2)
-                except Exception:  # keep shutting down whatever one step does
-                    log.warning("a shutdown step did not finish cleanly", exc_info=True)
+                *closing(state),
+            )
 
     app = FastAPI(
         title="Backlot",

@@ -59,6 +59,30 @@ def serve(
     )
 
 
+@app.command()
+def worker() -> None:
+    """Run dubbing jobs from the Redis queue (scaled shape; embedded, `serve` runs them)."""
+    import asyncio
+    import logging.config
+
+    from backlot.dubbing.worker import run_worker
+
+    settings = Settings()
+    if settings.redis_url is None:
+        raise _fail(
+            "The worker consumes the Redis queue: set BACKLOT_REDIS_URL. In the embedded "
+            "shape `backlot serve` runs the jobs itself."
+        )
+    try:
+        resolve_secret_key(settings)
+    except ConfigurationError as exc:
+        raise _fail(str(exc)) from exc
+    if settings.auto_migrate:
+        migrate.upgrade(settings.database_url)
+    logging.config.dictConfig(_log_config(settings.log_level))
+    asyncio.run(run_worker(settings))
+
+
 def _log_config(level: str) -> dict[str, Any]:
     """uvicorn's logging, plus our own `backlot.*` loggers on the same handler."""
     from uvicorn.config import LOGGING_CONFIG

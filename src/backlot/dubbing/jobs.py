@@ -262,22 +262,32 @@ class JobRunner:
 
 
 async def reap_stale_jobs(
-    session: AsyncSession, now: datetime, settings: Settings, enqueue: Enqueue
+    session: AsyncSession,
+    now: datetime,
+    settings: Settings,
+    enqueue: Enqueue,
+    publish: Callable[[Job], Awaitable[None]],
 ) -> str:
-    """Jobs whose worker went silent go back to the queue (or fail after their tries);
-    queued jobs nobody picked up are delivered again. Runs once per tick, in one process."""
+    """Jobs whose worker went silent go back to the queue, or fail once out of tries;
+    queued jobs nobody picked up are delivered again. Once per tick, in one process; the
+    job streams hear of each change."""
     stale = now - timedelta(seconds=settings.dubbing_stale_job_seconds)
     lost = await session.scalars(
         update(Job)
-        .where(Job.state == JobState.running.value, Job.heartbeat_at < stale)
+        .where(
+            Job.state == JobState.running.value,
+            Job.heartbeat_at < stale,
+            Job.tries < settings.dubbing_max_tries,
+        )
         .values(state=JobState.queued.value, stage="retrying", error="the worker stopped")
-        .returning(Job.id)
+        .returning(Job)
     )
-    requeue = list(lost)
-    failed = await session.scalars(
+    requeued = list(lost)
+    spent = await session.scalars(
         update(Job)
         .where(
-            Job.state == JobState.queued.value,
+            Job.state == JobState.running.value,
+            Job.heartbeat_at < stale,
             Job.tries >= settings.dubbing_max_tries,
         )
         .values(
@@ -286,10 +296,10 @@ async def reap_stale_jobs(
             error=f"the worker stopped ({settings.dubbing_max_tries} tries)",
             finished_at=now,
         )
-        .returning(Job.id)
+        .returning(Job)
     )
-    gave_up = set(failed)
-    waiting = await session.scalars(
+    failed = list(spent)
+    forgotten = await session.scalars(
         update(Job)
         .where(
             Job.state == JobState.queued.value,
@@ -299,11 +309,13 @@ async def reap_stale_jobs(
         .values(heartbeat_at=now)  # marks the redelivery, so the next tick waits again
         .returning(Job.id)
     )
-    requeue = [job for job in {*requeue, *waiting} if job not in gave_up]
+    deliver = {job.id for job in requeued} | set(forgotten)
 
-    async def deliver() -> None:
-        for job_id in requeue:
+    async def announce() -> None:
+        for job in [*requeued, *failed]:
+            await publish(job)
+        for job_id in deliver:
             await enqueue(job_id)
 
-    after_commit(session, deliver)
-    return f"requeued {len(requeue)}, failed {len(gave_up)}"
+    after_commit(session, announce)
+    return f"requeued {len(deliver)}, failed {len(failed)}"

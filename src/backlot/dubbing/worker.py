@@ -1,0 +1,31 @@
+"""`backlot worker`: consumes the dubbing queue in the scaled shape (Redis)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from backlot.app import build_state, closing, shut_down
+from backlot.core.clock import SystemClock
+from backlot.dubbing.queue import DubbingQueue
+from backlot.settings import Settings
+
+log = logging.getLogger("backlot.dubbing")
+
+
+async def run_worker(settings: Settings) -> None:
+    state = await build_state(settings, SystemClock())
+    queue = DubbingQueue.build(state, consume=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await queue.runner.warm_up()  # the analysis processes import their stack now
+        await queue.start()
+        log.info("backlot worker consuming %s", settings.redis_prefix + "dubbing-jobs")
+        await stop.wait()
+    finally:
+        log.info("backlot worker stopping")
+        await shut_down(queue.stop(), *closing(state))
