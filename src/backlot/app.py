@@ -38,6 +38,7 @@ from backlot.core.state import AppState
 from backlot.core.storage import build_object_store
 from backlot.dubbing.attempts import router as attempts_router
 from backlot.dubbing.jobs import reap_stale_jobs
+from backlot.dubbing.mypage import router as mypage_router
 from backlot.dubbing.queue import DubbingQueue
 from backlot.dubbing.router import scripts_router, tokens_router
 from backlot.labeling.events import LabelingEvents
@@ -251,6 +252,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         scripts_router,
         attempts_router,
         tokens_router,
+        mypage_router,
         ops_router,
         auth_router,
         users_router,

@@ -130,3 +130,48 @@ class JobResult(BaseModel):
     detailed_feedback: dict[str, object] | None
     created_at: datetime
     finished_at: datetime | None
+
+
+class BookmarkAdd(Body):
+    token_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
+
+
+class BookmarkRead(BaseModel):
+    token: LineRead
+    created_at: datetime
+
+
+class LatestAttempt(BaseModel):
+    job_id: str
+    state: str
+    overall: float | None
+    created_at: datetime
+
+
+class DubbedLine(BaseModel):
+    token_id: int
+    text: str
+    script_id: int
+    script_title: str
+    attempts: int
+    best_overall: float | None
+    latest: LatestAttempt
+
+
+class DimensionSummary(BaseModel):
+    average: float | None
+    best: float | None
+
+
+class DayProgress(BaseModel):
+    date: str
+    attempts: int
+    average_overall: float
+
+
+class Overview(BaseModel):
+    attempts: int
+    completed: int
+    failed: int
+    scores: dict[str, DimensionSummary]
+    by_day: list[DayProgress]

@@ -6,15 +6,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, desc, func, or_, select
+from sqlalchemy import Select, delete, desc, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.principal import Actor as Person
 from backlot.core.db import after_commit, on_rollback
 from backlot.core.errors import ProblemError, forbidden, not_found
 from backlot.core.paging import fetch_page
+from backlot.core.scheduling import insert_ignore
 from backlot.core.storage import ObjectInfo, ObjectStore
-from backlot.dubbing.models import Actor, Line, Script
+from backlot.dubbing.models import Actor, Bookmark, Job, JobState, Line, Script
 
 
 def may_edit(person: Person, script: Script) -> bool:
@@ -186,3 +187,112 @@ async def delete_line(session: AsyncSession, store: ObjectStore, line: Line) -> 
     await session.flush()
     if key:
         after_commit(session, lambda: store.delete(key))
+
+
+async def add_bookmark(session: AsyncSession, user_id: int, line: Line) -> bool:
+    """True when added now; False when it was there already (adding is idempotent)."""
+    added = await session.execute(
+        insert_ignore(session, Bookmark)
+        .values(user_id=user_id, token_id=line.id)
+        .returning(Bookmark.token_id)
+    )
+    return added.first() is not None
+
+
+async def remove_bookmark(session: AsyncSession, user_id: int, line_id: int) -> None:
+    await session.execute(
+        delete(Bookmark).where(Bookmark.user_id == user_id, Bookmark.token_id == line_id)
+    )
+
+
+async def bookmarks(
+    session: AsyncSession, user_id: int, limit: int, offset: int
+) -> tuple[list[tuple[Bookmark, Line]], int]:
+    stmt = (
+        select(Bookmark, Line)
+        .join(Line, Line.id == Bookmark.token_id)
+        .where(Bookmark.user_id == user_id)
+        .order_by(Bookmark.created_at.desc(), Line.id.desc())
+    )
+    total = await session.scalar(
+        select(func.count()).select_from(Bookmark).where(Bookmark.user_id == user_id)
+    )
+    rows = await session.execute(stmt.limit(limit).offset(offset))
+    return [(b, line) for b, line in rows.all()], int(total or 0)
+
+
+async def dubbed_lines(
+    session: AsyncSession, user_id: int, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Lines the user attempted: attempts, best and latest completed overall score."""
+    mine = Job.user_id == user_id
+    summary = (
+        select(
+            Job.token_id,
+            func.count().label("attempts"),
+            func.max(Job.overall_score).label("best"),
+            func.max(Job.created_at).label("latest_at"),
+        )
+        .where(mine)
+        .group_by(Job.token_id)
+        .subquery()
+    )
+    total = await session.scalar(select(func.count()).select_from(summary))
+    rows = await session.execute(
+        select(summary, Line.text, Line.script_id, Script.title)
+        .join(Line, Line.id == summary.c.token_id)
+        .join(Script, Script.id == Line.script_id)
+        .order_by(summary.c.latest_at.desc(), summary.c.token_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    items = []
+    for row in rows.mappings():
+        latest = await session.scalar(
+            select(Job)
+            .where(mine, Job.token_id == row["token_id"])
+            .order_by(Job.created_at.desc(), Job.id.desc())
+            .limit(1)
+        )
+        items.append({**row, "latest": latest})
+    return items, int(total or 0)
+
+
+async def overview(session: AsyncSession, user_id: int) -> dict[str, Any]:
+    mine = Job.user_id == user_id
+    grouped = await session.execute(select(Job.state, func.count()).where(mine).group_by(Job.state))
+    counts: dict[str, int] = {state: count for state, count in grouped.all()}
+    done = (mine, Job.state == JobState.completed.value)
+    dimensions = {
+        "pronunciation": Job.pronunciation_score,
+        "intonation": Job.intonation_score,
+        "emotion": Job.emotion_score,
+        "timing": Job.timing_score,
+        "overall": Job.overall_score,
+    }
+    scores: dict[str, dict[str, float | None]] = {}
+    for name, column in dimensions.items():
+        avg, best = (
+            await session.execute(select(func.avg(column), func.max(column)).where(*done))
+        ).one()
+        scores[name] = {
+            "average": None if avg is None else round(float(avg), 1),
+            "best": None if best is None else round(float(best), 1),
+        }
+    day = func.date(Job.created_at)
+    days = await session.execute(
+        select(day, func.count(), func.avg(Job.overall_score))
+        .where(*done)
+        .group_by(day)
+        .order_by(day)
+    )
+    return {
+        "attempts": sum(counts.values()),
+        "completed": counts.get(JobState.completed.value, 0),
+        "failed": counts.get(JobState.failed.value, 0),
+        "scores": scores,
+        "by_day": [
+            {"date": str(d), "attempts": n, "average_overall": round(float(a), 1)}
+            for d, n, a in days.all()
+        ],
+    }

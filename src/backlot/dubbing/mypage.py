@@ -1,0 +1,122 @@
+"""My page (seed 003): bookmarks, the lines I dubbed, an overview of my progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Response
+
+from backlot.accounts.deps import CurrentPrincipal
+from backlot.core.deps import SessionDep, StateDep
+from backlot.core.errors import problem_responses
+from backlot.core.paging import Page
+from backlot.core.params import IdPath, Limit, Offset
+from backlot.dubbing import service
+from backlot.dubbing.models import Bookmark
+from backlot.dubbing.router import line_read
+from backlot.dubbing.schemas import (
+    BookmarkAdd,
+    BookmarkRead,
+    DubbedLine,
+    LatestAttempt,
+    Overview,
+)
+
+router = APIRouter(
+    prefix="/v1/mypage", tags=["dubbing"], responses=problem_responses(400, 401, 422)
+)
+
+
+@router.get("/bookmarks", response_model=Page[BookmarkRead])
+async def list_bookmarks(
+    session: SessionDep,
+    state: StateDep,
+    user: CurrentPrincipal,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    """Your bookmarked lines, newest first."""
+    items, total = await service.bookmarks(session, user.id, limit, offset)
+    return Page[BookmarkRead](
+        items=[
+            BookmarkRead(
+                token=await line_read(session, state, line, user.id), created_at=b.created_at
+            )
+            for b, line in items
+        ],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.post(
+    "/bookmarks",
+    status_code=201,
+    response_model=BookmarkRead,
+    responses={
+        200: {"model": BookmarkRead, "description": "Bookmarked already."},
+        **problem_responses(404),
+    },
+)
+async def add_bookmark(
+    session: SessionDep,
+    state: StateDep,
+    user: CurrentPrincipal,
+    body: BookmarkAdd,
+    response: Response,
+) -> Any:
+    """Bookmark a line: 201 the first time, 200 after (nothing changes)."""
+    line = await service.get_line(session, body.token_id)
+    if not await service.add_bookmark(session, user.id, line):
+        response.status_code = 200
+    bookmark = await session.get(Bookmark, (user.id, line.id))
+    assert bookmark is not None
+    return BookmarkRead(
+        token=await line_read(session, state, line, user.id), created_at=bookmark.created_at
+    )
+
+
+@router.delete("/bookmarks/{token_id}", status_code=204)
+async def remove_bookmark(
+    session: SessionDep, user: CurrentPrincipal, token_id: IdPath
+) -> Response:
+    """Remove a bookmark (204 whether or not it was there)."""
+    await service.remove_bookmark(session, user.id, token_id)
+    return Response(status_code=204)
+
+
+@router.get("/my-dubbed-tokens", response_model=Page[DubbedLine])
+async def dubbed_tokens(
+    session: SessionDep, user: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
+) -> Any:
+    """Lines you attempted, most recent first, with your best and latest scores."""
+    items, total = await service.dubbed_lines(session, user.id, limit, offset)
+    return Page[DubbedLine](
+        items=[
+            DubbedLine(
+                token_id=row["token_id"],
+                text=row["text"],
+                script_id=row["script_id"],
+                script_title=row["title"],
+                attempts=row["attempts"],
+                best_overall=row["best"],
+                latest=LatestAttempt(
+                    job_id=row["latest"].id,
+                    state=row["latest"].state,
+                    overall=row["latest"].overall_score,
+                    created_at=row["latest"].created_at,
+                ),
+            )
+            for row in items
+        ],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/overview", response_model=Overview)
+async def my_overview(session: SessionDep, user: CurrentPrincipal) -> Any:
+    """Your attempts, average and best score per dimension, and progress by day."""
+    return Overview.model_validate(await service.overview(session, user.id))
