@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./var/backlot.db"
@@ -206,6 +207,30 @@ class Settings(BaseSettings):
     dubbing_weight_intonation: float = Field(0.25, ge=0, description="Weight in `overall`.")
     dubbing_weight_emotion: float = Field(0.15, ge=0, description="Weight in `overall`.")
     dubbing_weight_timing: float = Field(0.2, ge=0, description="Weight in `overall`.")
+    dubbing_analyzer: Literal["builtin", "external"] = Field(
+        "builtin",
+        description=(
+            "builtin: the worker scores recordings itself; external: it sends them to "
+            "BACKLOT_DUBBING_ANALYZER_URL, which answers on the signed webhook."
+        ),
+    )
+    dubbing_analyzer_url: str | None = Field(
+        None, description="The external analysis server's endpoint (POST, signed)."
+    )
+    dubbing_webhook_secret: SecretStr | None = Field(
+        None,
+        description=(
+            "Standard Webhooks secret (whsec_<base64>) shared with the analysis server: "
+            "signs our requests, verifies its webhooks. Required with the external analyzer."
+        ),
+    )
+    dubbing_webhook_old_secrets: list[SecretStr] = Field(
+        [], description="Secrets still accepted on incoming webhooks while keys rotate."
+    )
+    public_url: str = Field(
+        "http://127.0.0.1:8000",
+        description="Where others (the analysis server) reach this service, for callbacks.",
+    )
     lock_sweep_interval_seconds: float = Field(
         1, gt=0, le=60, description="How often each process sweeps lapsed locks."
     )
@@ -225,6 +250,17 @@ class Settings(BaseSettings):
         10, gt=0, le=600, description="On SIGTERM, connections still open after this are closed."
     )
     log_level: str = Field("info", description="Log level of the service.")
+
+    @model_validator(mode="after")
+    def _external_analyzer_is_configured(self) -> Settings:
+        if self.dubbing_analyzer == "external" and (
+            not self.dubbing_analyzer_url or self.dubbing_webhook_secret is None
+        ):
+            raise ValueError(
+                "the external analyzer needs BACKLOT_DUBBING_ANALYZER_URL and "
+                "BACKLOT_DUBBING_WEBHOOK_SECRET"
+            )
+        return self
 
     @field_validator("database_url")
     @classmethod

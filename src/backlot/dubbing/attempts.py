@@ -10,22 +10,28 @@ from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, UploadFile
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, UploadFile
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
 from sqlalchemy import update
 
 from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, scoped_user_id
 from backlot.core.db import after_commit, on_rollback, unit_of_work
 from backlot.core.deps import StateDep
-from backlot.core.errors import ProblemError, not_found, problem_responses
+from backlot.core.errors import ProblemError, not_found, problem_responses, unauthorized
+from backlot.core.scheduling import insert_ignore
 from backlot.core.state import AppState
+from backlot.core.streaming import object_response
+from backlot.core.webhooks import WebhookError, verify
 from backlot.dubbing import service
 from backlot.dubbing.audio import receive_audio
+from backlot.dubbing.external import ATTEMPT_AUDIENCE, WEBHOOK_PATH, webhook_secrets
 from backlot.dubbing.jobs import TERMINAL, job_channel, new_job_id, snapshot
-from backlot.dubbing.models import Job, Script
+from backlot.dubbing.models import Job, Script, WebhookDelivery
 from backlot.dubbing.queue import DubbingQueue
 from backlot.dubbing.router import forget_popular
-from backlot.dubbing.schemas import JobAccepted, JobResult, Scores
+from backlot.dubbing.schemas import AnalysisComplete, JobAccepted, JobResult, Scores
 
 log = logging.getLogger("backlot.dubbing")
 PROGRESS_AUDIENCE = "dubbing-progress"
@@ -204,7 +210,7 @@ async def analysis_result(
             pronunciation=job.pronunciation_score or 0,
             intonation=job.intonation_score or 0,
             emotion=job.emotion_score or 0,
-            timing=job.timing_score or 0,
+            timing=job.timing_score,
             overall=job.overall_score or 0,
         )
     return JobResult(
@@ -221,3 +227,68 @@ async def analysis_result(
         created_at=job.created_at,
         finished_at=job.finished_at,
     )
+
+
+@router.get(
+    "/analysis-audio/{job_id}",
+    response_class=Response,
+    responses={200: {"content": {"audio/*": {}}}, **problem_responses(404)},
+)
+async def attempt_audio(
+    request: Request,
+    state: StateDep,
+    job_id: Annotated[str, Path(max_length=32)],
+    bearer: Annotated[int | None, Depends(bearer_user_id)],
+    token: Annotated[str | None, Query(max_length=4096)] = None,
+) -> Response:
+    """The recording of a job: for its owner, and for the analysis server through the
+    job-scoped URL it was sent."""
+    user_id = scoped_user_id(state.signer, bearer, token, ATTEMPT_AUDIENCE, job=job_id)
+    job = await owned_job(state, user_id, job_id)
+    return await object_response(request, state.storage, job.audio_key, filename=f"{job_id}")
+
+
+@router.post(
+    WEBHOOK_PATH.removeprefix("/v1/tokens"),
+    responses={
+        200: {"description": "Applied, or a repeat of a delivery already applied."},
+        **problem_responses(400, 401, 404, 409),
+    },
+)
+async def analysis_complete(request: Request, state: StateDep, queue: QueueDep) -> Any:
+    """The external analysis server's answer (Standard Webhooks: `webhook-id`,
+    `webhook-timestamp`, `webhook-signature` over the raw body). A repeated `webhook-id`
+    is answered 200 and not applied again; unknown or finished jobs are refused."""
+    body = await request.body()
+    try:
+        delivery = verify(webhook_secrets(state), request.headers, body, state.clock.now())
+    except WebhookError as exc:
+        raise unauthorized("invalid_signature", f"Webhook refused: {exc}.") from exc
+    try:
+        message = AnalysisComplete.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
+        ) from exc
+    async with unit_of_work(state.sessionmaker) as session:
+        first = await session.execute(
+            insert_ignore(session, WebhookDelivery)
+            .values(id=delivery[:200], job_id=message.job_id)
+            .returning(WebhookDelivery.id)
+        )
+        if first.first() is None:
+            return {"status": "duplicate", "job_id": message.job_id}
+        job = await session.get(Job, message.job_id)
+        if job is None:
+            raise not_found("Job", code="job_not_found")
+        if job.state != "running":
+            raise ProblemError(409, "job_finished", f"The job is {job.state}, not running.")
+    # The delivery is recorded; the job's change goes through the runner's guarded update.
+    if message.scores is not None:
+        await queue.runner.complete(
+            message.job_id,
+            {"scores": message.scores.model_dump(), "feedback": message.detailed_feedback},
+        )
+    else:
+        await queue.runner.fail(message.job_id, message.error or "the analysis server failed")
+    return {"status": "applied", "job_id": message.job_id}

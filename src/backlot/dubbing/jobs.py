@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +24,7 @@ from backlot.analysis import AudioError, NoSpeechError, Weights, analyze, decode
 from backlot.core.db import after_commit, unit_of_work
 from backlot.core.state import AppState
 from backlot.core.storage import read_all
+from backlot.dubbing.external import send_job
 from backlot.dubbing.models import Job, JobState, Line
 from backlot.settings import Settings
 
@@ -94,6 +96,7 @@ class JobRunner:
         self.settings = state.settings
         self.enqueue: Enqueue | None = None  # the queue's kick, set when it is built
         self._pool: ProcessPoolExecutor | None = None
+        self._http: httpx.AsyncClient | None = None
         self._retries: set[asyncio.Task[None]] = set()
 
     @property
@@ -106,6 +109,12 @@ class JobRunner:
             )
         return self._pool
 
+    @property
+    def http(self) -> httpx.AsyncClient:
+        if self._http is None:
+            self._http = httpx.AsyncClient(timeout=httpx.Timeout(30.0, connect=5.0))
+        return self._http
+
     async def warm_up(self) -> None:
         await asyncio.get_running_loop().run_in_executor(self.pool, _warm)
 
@@ -117,9 +126,9 @@ class JobRunner:
             job = await session.get(Job, job_id)
             if job is None or job.state != JobState.running.value:
                 return None  # taken back by the reaper meanwhile: stop quietly
+            job.heartbeat_at = self.state.clock.now()
             for name, value in values.items():
                 setattr(job, name, value)
-            job.heartbeat_at = self.state.clock.now()
         await self.publish(job)
         return job
 
@@ -154,6 +163,10 @@ class JobRunner:
         beat = asyncio.create_task(self._heartbeat(job_id))
         try:
             result = await self._analyse(job)
+            if result is None:  # sent to the external analyzer: its webhook finishes it
+                beat.cancel()
+                await self._wait_for_webhook(job_id)
+                return
         except PermanentError as exc:
             await self._finish_failed(job_id, str(exc))
         except Exception as exc:  # transient: a timeout, storage or a crashed pool
@@ -167,12 +180,15 @@ class JobRunner:
             with contextlib.suppress(asyncio.CancelledError):
                 await beat
 
-    async def _analyse(self, job: Job) -> dict[str, Any]:
+    async def _analyse(self, job: Job) -> dict[str, Any] | None:
         async with unit_of_work(self.state.sessionmaker) as session:
             line = await session.get(Line, job.token_id)
             if line is None or line.audio_key is None:
                 raise PermanentError("the line has no reference audio any more")
             reference_key, text = line.audio_key, line.text
+        if self.settings.dubbing_analyzer == "external":
+            await send_job(self.state, self.http, job, line)
+            return None
         reference = await read_all(self.state.storage, reference_key)
         attempt = await read_all(self.state.storage, job.audio_key)
         if await self._advance(job.id, stage="analysing", progress=40) is None:
@@ -196,6 +212,19 @@ class JobRunner:
                 f"the analysis took longer than {self.settings.dubbing_job_timeout_seconds:g} s"
             ) from exc
 
+    async def _wait_for_webhook(self, job_id: str) -> None:
+        # No worker watches it now: the reaper takes it back if no webhook came within
+        # the job timeout (its heartbeat is set that far ahead, less the stale margin).
+        ahead = self.settings.dubbing_job_timeout_seconds - self.settings.dubbing_stale_job_seconds
+        job = await self._advance(job_id, stage="analysing", progress=50)
+        if job is not None:
+            async with unit_of_work(self.state.sessionmaker) as session:
+                await session.execute(
+                    update(Job)
+                    .where(Job.id == job_id, Job.state == JobState.running.value)
+                    .values(heartbeat_at=self.state.clock.now() + timedelta(seconds=ahead))
+                )
+
     async def _heartbeat(self, job_id: str) -> None:
         every = max(1.0, self.settings.dubbing_stale_job_seconds / 4)
         while True:
@@ -207,9 +236,16 @@ class JobRunner:
                     .values(heartbeat_at=self.state.clock.now())
                 )
 
+    async def complete(self, job_id: str, result: dict[str, Any]) -> None:
+        """Finish a running job with scores (the webhook of the external analyzer)."""
+        await self._complete(job_id, result)
+
+    async def fail(self, job_id: str, reason: str) -> None:
+        await self._finish_failed(job_id, reason)
+
     async def _complete(self, job_id: str, result: dict[str, Any]) -> None:
         scores = result["scores"]
-        feedback = result["feedback"] | {"monotone": result["monotone"]}
+        feedback = (result.get("feedback") or {}) | {"monotone": result.get("monotone", False)}
         await self._advance(
             job_id,
             state=JobState.completed.value,
@@ -219,7 +255,7 @@ class JobRunner:
             pronunciation_score=scores["pronunciation"],
             intonation_score=scores["intonation"],
             emotion_score=scores["emotion"],
-            timing_score=scores["timing"],
+            timing_score=scores.get("timing"),
             overall_score=scores["overall"],
             detailed_feedback=feedback,
             finished_at=self.state.clock.now(),
@@ -256,6 +292,8 @@ class JobRunner:
     async def close(self) -> None:
         for task in list(self._retries):
             task.cancel()
+        if self._http is not None:
+            await self._http.aclose()
         if self._pool is not None:
             # Off the loop: waiting for the pool's processes to exit blocks.
             await asyncio.to_thread(self._pool.shutdown, True, cancel_futures=True)

@@ -109,12 +109,24 @@ class JobAccepted(BaseModel):
     result_url: str
 
 
+Score = Annotated[float, Field(ge=0, le=100)]
+
+
 class Scores(BaseModel):
-    pronunciation: float
-    intonation: float
-    emotion: float
-    timing: float
-    overall: float
+    pronunciation: Score
+    intonation: Score
+    emotion: Score
+    timing: Score | None = None  # the built-in analyzer's; external ones may not give it
+    overall: Score
+
+
+class AnalysisComplete(BaseModel):
+    """The external analysis server's webhook body: scores, or an error."""
+
+    job_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    scores: Scores | None = None
+    detailed_feedback: dict[str, object] | None = None
+    error: Annotated[str, StringConstraints(max_length=2000)] | None = None
 
 
 class JobResult(BaseModel):
