@@ -65,7 +65,8 @@ def test_nginx_sends_the_bytes_via_x_accel_redirect(behind_nginx: str, sample_mp
 
 def test_compose_file_runs_the_seed_layout() -> None:
     compose = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text())
-    assert set(compose["services"]) == {"postgres", "redis", "backend", "nginx"}
+    assert set(compose["services"]) == {"postgres", "redis", "backend", "worker", "nginx"}
+    assert compose["services"]["worker"]["command"] == ["backlot", "worker"]
     assert compose["services"]["nginx"]["ports"] == ["80:80"]
     backend = compose["services"]["backend"]
     assert backend["build"]["dockerfile"] == "deploy/Dockerfile"
