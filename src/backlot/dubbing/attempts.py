@@ -20,6 +20,7 @@ from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, scoped_user_
 from backlot.core.db import after_commit, on_rollback, unit_of_work
 from backlot.core.deps import StateDep
 from backlot.core.errors import ProblemError, not_found, problem_responses, unauthorized
+from backlot.core.params import IdPath
 from backlot.core.scheduling import insert_ignore
 from backlot.core.state import AppState
 from backlot.core.streaming import object_response
@@ -63,7 +64,7 @@ async def owned_job(state: AppState, user_id: int, job_id: str) -> Job:
     responses=problem_responses(404, 409, 413, 415),
 )
 async def upload_attempt(
-    state: StateDep, queue: QueueDep, user: CurrentPrincipal, token_id: int, file: UploadFile
+    state: StateDep, queue: QueueDep, user: CurrentPrincipal, token_id: IdPath, file: UploadFile
 ) -> Any:
     """Your recording of the line (wav, mp3, m4a/aac, ogg/opus, webm/opus, flac; judged by
     its bytes; size and duration limits). Answers 202 with the job id at once; the job

@@ -67,14 +67,26 @@ class DubbingQueue:
         await task.kiq(job_id)
 
     async def start(self) -> None:
-        await self.broker.startup()
+        """Connect the broker; while Redis is away the service still starts (`/readyz`
+        says so) and keeps trying, and the reaper delivers what could not be queued."""
+        self.tasks.append(asyncio.create_task(self._run(await self._connect()), name="dubbing"))
+
+    async def _connect(self) -> bool:
+        try:
+            await self.broker.startup()
+        except Exception:
+            log.warning("the dubbing queue cannot reach its broker; retrying", exc_info=True)
+            return False
+        return True
+
+    async def _run(self, connected: bool) -> None:
+        delay = 0.5
+        while not connected:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30)
+            connected = await self._connect()
         if self.consuming and not isinstance(self.broker, InMemoryBroker):
-            self.tasks.append(
-                asyncio.create_task(
-                    run_receiver_task(self.broker, max_async_tasks=4, run_startup=False),
-                    name="dubbing-worker",
-                )
-            )
+            await run_receiver_task(self.broker, max_async_tasks=4, run_startup=False)
 
     async def stop(self) -> None:
         for task in self.tasks:

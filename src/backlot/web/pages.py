@@ -33,6 +33,11 @@ async def videos_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "videos.html", media_type="text/html")
 
 
+@router.get("/dubbing")
+async def dubbing_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "dubbing.html", media_type="text/html")
+
+
 @router.get("/workspace")
 @router.get("/workspace/{room_id}")
 async def workspace_page() -> FileResponse:
