@@ -12,17 +12,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import statistics
 import tempfile
 import time
 import uuid
-import wave
 from pathlib import Path
 
 import numpy as np
 from tests.analysis.voices import FIXTURES, LINE, stretched, voice
-from tests.dubbing.flow import events, practice, upload
+from tests.dubbing.flow import events, practice, upload, wav_bytes
 from tests.dubbing.test_worker import running_worker
 from tests.helpers import migrated_pg_database, running_server
 
@@ -33,16 +31,6 @@ def _clip(seconds: float) -> np.ndarray:
     line = voice("line_low")
     repeated = np.tile(line, int(np.ceil(seconds * SAMPLE_RATE / line.size)))
     return repeated[: int(seconds * SAMPLE_RATE)]
-
-
-def _wav(samples: np.ndarray) -> bytes:
-    out = io.BytesIO()
-    with wave.open(out, "wb") as file:
-        file.setnchannels(1)
-        file.setsampwidth(2)
-        file.setframerate(SAMPLE_RATE)
-        file.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return out.getvalue()
 
 
 def _cpu(action: object, rounds: int) -> float:
@@ -132,7 +120,7 @@ def main() -> None:
     for seconds in (2.0, 5.0, 15.0):
         reference = _clip(seconds)
         attempt = stretched(reference, 1.1)
-        encoded = _wav(attempt)
+        encoded = wav_bytes(attempt)
         decoding = _cpu(lambda encoded=encoded: decode(encoded), args.rounds) / seconds
         scoring = (
             _cpu(lambda r=reference, a=attempt: analyze(r, a, "the quick brown fox"), args.rounds)

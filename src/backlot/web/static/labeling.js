@@ -15,20 +15,7 @@ const state = {
   heartbeat: null,
 };
 
-async function api(method, path, body) {
-  const response = await fetch(path, {
-    method,
-    headers: {
-      "Content-Type": "application/json",
-      ...(state.token ? { Authorization: `Bearer ${state.token}` } : {}),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const data = response.status === 204 ? null : await response.json();
-  if (response.status === 401 && path !== "/v1/auth/login") signOut();
-  if (!response.ok) throw Object.assign(new Error(data.detail), { problem: data });
-  return data;
-}
+const api = createApi(() => state.token, () => signOut());
 
 function say(text) {
   $("#message").textContent = text || "";
