@@ -3,6 +3,7 @@ cache, lines and their reference audio (upload checks, Range-capable URL)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -118,8 +119,14 @@ async def test_actors_and_lines(client: AsyncClient, world: World) -> None:
         ({"text": "x", "actor_id": stranger.json()["id"]}, "actor_not_in_script"),
         ({"text": "x", "start_time": 3, "end_time": 2}, "invalid_times"),
         ({"text": ""}, "validation_failed"),
+        ({"text": "lone \ud800 surrogate"}, "validation_failed"),
+        ({"text": "x", "actor_id": 469826135532}, "validation_failed"),
     ]:
-        refused = await client.post(f"/v1/scripts/{film['id']}/tokens", json=body, headers=headers)
+        refused = await client.post(  # ASCII JSON: escapes carry the lone surrogate
+            f"/v1/scripts/{film['id']}/tokens",
+            content=json.dumps(body),
+            headers={**headers, "Content-Type": "application/json"},
+        )
         assert (refused.status_code, refused.json()["code"]) == (422, code), refused.text
     lines = await client.get(f"/v1/scripts/{film['id']}/tokens", headers=world.guest.headers)
     assert [t["order"] for t in lines.json()["items"]] == [1, 2]

@@ -206,6 +206,7 @@ async def test_malformed_messages_get_errors_and_the_socket_stays(server: str) -
             "validation_failed",
         ),
         (b"\x00\x01binary", "invalid_message"),
+        ('{"t": "LOCK_ACQUIRE", "payload": {"blockId": "\\ud800"}}', "invalid_message"),
         ("[" * 100_000, "invalid_json"),
     ]
     async with joined(server, new_room(), "fuzzy") as peer:

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
-from backlot.core.text import no_control_characters
+from backlot.core.params import IdField
+from backlot.core.text import no_control_characters, storable
 from backlot.dubbing.models import ScriptKind
 
 Title = Annotated[
@@ -21,6 +30,12 @@ Name = Annotated[
     AfterValidator(no_control_characters),
 ]
 Seconds = Annotated[float, Field(ge=0, le=86400)]
+Description = Annotated[str, StringConstraints(max_length=5000), AfterValidator(storable)]
+LineText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=2000),
+    AfterValidator(storable),
+]
 
 
 class Body(BaseModel):
@@ -30,13 +45,13 @@ class Body(BaseModel):
 class ScriptCreate(Body):
     title: Title
     kind: ScriptKind
-    description: Annotated[str, StringConstraints(max_length=5000)] = ""
+    description: Description = ""
 
 
 class ScriptUpdate(Body):
     title: Title | None = None
     kind: ScriptKind | None = None
-    description: Annotated[str, StringConstraints(max_length=5000)] | None = None
+    description: Description | None = None
 
 
 class ScriptRead(BaseModel):
@@ -61,19 +76,16 @@ class ActorRead(BaseModel):
 
 
 class LineCreate(Body):
-    text: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-    actor_id: int | None = None
+    text: LineText
+    actor_id: IdField | None = None
     order: Annotated[int, Field(ge=0, le=1_000_000)] = 0
     start_time: Seconds | None = None
     end_time: Seconds | None = None
 
 
 class LineUpdate(Body):
-    text: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
-        | None
-    ) = None
-    actor_id: int | None = None
+    text: LineText | None = None
+    actor_id: IdField | None = None
     order: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
     start_time: Seconds | None = None
     end_time: Seconds | None = None
@@ -126,7 +138,17 @@ class AnalysisComplete(BaseModel):
     job_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
     scores: Scores | None = None
     detailed_feedback: dict[str, object] | None = None
-    error: Annotated[str, StringConstraints(max_length=2000)] | None = None
+    error: Annotated[str, StringConstraints(max_length=2000), AfterValidator(storable)] | None = (
+        None
+    )
+
+    @model_validator(mode="after")
+    def _storable(self) -> AnalysisComplete:
+        try:
+            json.dumps(self.detailed_feedback, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise ValueError("detailed_feedback holds lone surrogates") from exc
+        return self
 
 
 class JobResult(BaseModel):
@@ -145,7 +167,7 @@ class JobResult(BaseModel):
 
 
 class BookmarkAdd(Body):
-    token_id: Annotated[int, Field(ge=1, le=2_147_483_647)]
+    token_id: IdField
 
 
 class BookmarkRead(BaseModel):

@@ -58,6 +58,14 @@ def _describe(exc: ValidationError) -> str:
     return "; ".join(parts)[:500]
 
 
+def _has_lone_surrogate(message: Any) -> bool:
+    try:
+        json.dumps(message, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def parse(frame: str | bytes) -> Inbound:
     """One client frame as a message; ProtocolError for anything else."""
     if isinstance(frame, bytes):
@@ -68,6 +76,9 @@ def parse(frame: str | bytes) -> Inbound:
         raise ProtocolError("invalid_json", "The frame is not JSON.") from None
     if not isinstance(message, dict):
         raise ProtocolError("invalid_message", "A message is a JSON object {t, payload}.")
+    if "\\u" in frame and _has_lone_surrogate(message):
+        # JSON escapes can smuggle them in; they could be neither stored nor sent on.
+        raise ProtocolError("invalid_message", "The message holds lone surrogates.")
     kind = message.get("t")
     if not isinstance(kind, str):
         raise ProtocolError("invalid_message", "A message needs a string `t`.")
