@@ -38,6 +38,9 @@ log = logging.getLogger("backlot.dubbing")
 PROGRESS_AUDIENCE = "dubbing-progress"
 KEEPALIVE_SECONDS = 15.0
 
+# Job ids are ours (uuid4 hex): anything else is refused before it reaches a query.
+JobIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A job id.")]
+
 router = APIRouter(prefix="/v1/tokens", tags=["dubbing"], responses=problem_responses(401, 422))
 
 
@@ -51,7 +54,7 @@ QueueDep = Annotated[DubbingQueue, Depends(_queue)]
 
 async def owned_job(state: AppState, user_id: int, job_id: str) -> Job:
     async with unit_of_work(state.sessionmaker) as session:
-        job = await session.get(Job, job_id) if len(job_id) <= 32 else None
+        job = await session.get(Job, job_id)
     if job is None or job.user_id != user_id:
         raise not_found("Job", code="job_not_found")  # another's job is no one's
     return job
@@ -130,7 +133,7 @@ def _frame(seq: int, kind: str, data: dict[str, Any]) -> str:
 )
 async def analysis_progress(
     state: StateDep,
-    job_id: Annotated[str, Path(max_length=32)],
+    job_id: JobIdPath,
     bearer: Annotated[int | None, Depends(bearer_user_id)],
     token: Annotated[str | None, Query(max_length=4096, description="progress_url's token")] = None,
     last_event_id: Annotated[str | None, Header(max_length=20)] = None,
@@ -200,9 +203,7 @@ async def _events(state: AppState, job_id: str, since: int | None) -> AsyncItera
 
 
 @router.get("/analysis-result/{job_id}", response_model=JobResult, responses=problem_responses(404))
-async def analysis_result(
-    state: StateDep, user: CurrentPrincipal, job_id: Annotated[str, Path(max_length=32)]
-) -> Any:
+async def analysis_result(state: StateDep, user: CurrentPrincipal, job_id: JobIdPath) -> Any:
     """The job and, once completed, its scores and detailed feedback."""
     job = await owned_job(state, user.id, job_id)
     scores = None
@@ -238,7 +239,7 @@ async def analysis_result(
 async def attempt_audio(
     request: Request,
     state: StateDep,
-    job_id: Annotated[str, Path(max_length=32)],
+    job_id: JobIdPath,
     bearer: Annotated[int | None, Depends(bearer_user_id)],
     token: Annotated[str | None, Query(max_length=4096)] = None,
 ) -> Response:

@@ -135,7 +135,7 @@ class Scores(BaseModel):
 class AnalysisComplete(BaseModel):
     """The external analysis server's webhook body: scores, or an error."""
 
-    job_id: Annotated[str, StringConstraints(min_length=1, max_length=32)]
+    job_id: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{32}$")]
     scores: Scores | None = None
     detailed_feedback: dict[str, object] | None = None
     error: Annotated[str, StringConstraints(max_length=2000), AfterValidator(storable)] | None = (
