@@ -9,13 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Mapping
 from email.utils import format_datetime, parsedate_to_datetime
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
-from backlot.core.errors import ProblemError, problem_response
+from backlot.core.errors import ProblemError, problem_response, problem_responses
 from backlot.core.storage import ObjectInfo, ObjectNotFoundError, ObjectStore
 
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
@@ -166,3 +166,13 @@ async def object_response(
     return StreamingResponse(
         body(), status_code=status, headers=headers, media_type=info.content_type
     )
+
+
+def range_responses(media: str, what: str, *errors: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI answers of a route served by `object_response`."""
+    return {
+        200: {"content": {media: {}}, "description": what},
+        206: {"description": "The requested range."},
+        304: {"description": "Not modified (If-None-Match / If-Modified-Since)."},
+        **problem_responses(404, 412, 416, *errors),
+    }

@@ -21,7 +21,7 @@ from backlot.core.errors import not_found, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.state import AppState
-from backlot.core.streaming import object_response
+from backlot.core.streaming import object_response, range_responses
 from backlot.dubbing import service
 from backlot.dubbing.audio import receive_audio
 from backlot.dubbing.models import Actor, Line, Script
@@ -280,12 +280,7 @@ async def upload_reference(
 
 
 _AUDIO = "/{token_id:int}/audio"
-_AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"audio/*": {}}, "description": "The reference audio."},
-    206: {"description": "The requested range."},
-    304: {"description": "Not modified."},
-    **problem_responses(404, 412, 416),
-}
+_AUDIO_RESPONSES = range_responses("audio/*", "The reference audio.")
 
 
 @tokens_router.get(_AUDIO, response_class=Response, responses=_AUDIO_RESPONSES)

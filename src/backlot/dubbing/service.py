@@ -136,13 +136,11 @@ async def add_line(
 
 
 async def update_line(
-    session: AsyncSession, script: Script, line: Line, changes: dict[str, object]
+    session: AsyncSession, script: Script, line: Line, changes: dict[str, Any]
 ) -> Line:
     if "actor_id" in changes:
-        await _check_actor(session, script, changes["actor_id"])  # type: ignore[arg-type]
-    start = changes.get("start_time", line.start_time)
-    end = changes.get("end_time", line.end_time)
-    _check_times(start, end)  # type: ignore[arg-type]
+        await _check_actor(session, script, changes["actor_id"])
+    _check_times(changes.get("start_time", line.start_time), changes.get("end_time", line.end_time))
     for name, value in changes.items():
         setattr(line, name, value)
     await session.flush()

@@ -16,7 +16,7 @@ from backlot.core.errors import not_found, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.sniff import IMAGE_TYPES
-from backlot.core.streaming import object_response
+from backlot.core.streaming import object_response, range_responses
 from backlot.core.uploads import store_upload
 from backlot.labeling import service
 from backlot.labeling.deps import RuntimeDep
@@ -265,12 +265,7 @@ async def upload_file(
 
 
 _CONTENT = "/projects/{project_id:int}/files/{file_id:int}/content"
-_CONTENT_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"image/*": {}}, "description": "The image."},
-    206: {"description": "The requested range."},
-    304: {"description": "Not modified (If-None-Match / If-Modified-Since)."},
-    **problem_responses(404, 412, 416),
-}
+_CONTENT_RESPONSES = range_responses("image/*", "The image.")
 
 
 @router.get(_CONTENT, response_class=Response, responses=_CONTENT_RESPONSES)

@@ -22,7 +22,7 @@ from backlot.core.errors import ProblemError, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.sniff import VIDEO_TYPES
-from backlot.core.streaming import content_disposition, object_response
+from backlot.core.streaming import content_disposition, object_response, range_responses
 from backlot.core.uploads import store_upload
 from backlot.videos import service
 from backlot.videos.deps import VideosDep
@@ -214,12 +214,7 @@ async def stream_url(
 
 
 _STREAM = "/stream/{video_id:int}"
-_STREAM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    200: {"content": {"video/*": {}}, "description": "The video."},
-    206: {"description": "The requested range."},
-    304: {"description": "Not modified (If-None-Match / If-Modified-Since)."},
-    **problem_responses(404, 412, 416, 502),
-}
+_STREAM_RESPONSES = range_responses("video/*", "The video.", 502)
 
 
 @router.get(_STREAM, response_class=Response, responses=_STREAM_RESPONSES)
