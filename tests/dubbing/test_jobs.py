@@ -47,8 +47,16 @@ def objects(folder: Path) -> int:
 
 async def test_upload_runs_a_job_whose_events_arrive_in_order(server: str) -> None:
     p = await practice(server)
+
+    async def attempts() -> int:
+        async with httpx.AsyncClient(base_url=server) as http:
+            popular = await http.get("/v1/scripts?sort=popular&limit=100", headers=p.headers)
+        return next(s["attempts"] for s in popular.json()["items"] if s["id"] == p.script_id)
+
+    assert await attempts() == 0  # now cached
     accepted = await upload(p, ATTEMPT)
     assert accepted.status_code == 202, accepted.text
+    assert await attempts() == 1  # the count moved: the cached list was dropped
     body = accepted.json()
     assert body["state"] == "queued" and len(body["job_id"]) == 32
     heard = await events(server, body["progress_url"])  # its token: no header needed
