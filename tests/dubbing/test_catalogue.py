@@ -163,6 +163,13 @@ async def test_reference_audio_upload_and_streaming(
     assert (await client.get(f"/v1/tokens/{one['id']}/audio")).status_code == 401
     assert (await client.get(f"/v1/tokens/{two['id']}/audio", headers=headers)).status_code == 404
     assert len(stored_objects(settings)) == 1
+    foreign = await client.put(  # another corporation's admin edits nothing of ours
+        f"/v1/tokens/{two['id']}/audio",
+        files={"file": ("a.ogg", LINE)},
+        headers=world.other_admin.headers,
+    )
+    assert foreign.status_code == 403
+    assert len(stored_objects(settings)) == 1
 
     # Replacing the audio removes the old object; deleting the line removes the new.
     again = await client.put(

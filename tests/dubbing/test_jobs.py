@@ -106,11 +106,19 @@ async def test_only_the_owner_sees_a_job(server: str) -> None:
     accepted = (await upload(p, ATTEMPT)).json()
     job = accepted["job_id"]
     async with httpx.AsyncClient(base_url=server) as http:
-        for url in (f"/v1/tokens/analysis-result/{job}", f"/v1/tokens/analysis-progress/{job}"):
+        mine = await http.get(f"/v1/tokens/analysis-audio/{job}", headers=p.headers)
+        assert mine.status_code == 200 and mine.content == ATTEMPT
+        for url in (
+            f"/v1/tokens/analysis-result/{job}",
+            f"/v1/tokens/analysis-progress/{job}",
+            f"/v1/tokens/analysis-audio/{job}",
+        ):
             hidden = await http.get(url, headers=p.other)
             assert (hidden.status_code, hidden.json()["code"]) == (404, "job_not_found")
         unknown = await http.get("/v1/tokens/analysis-result/" + "0" * 32, headers=p.headers)
         assert unknown.status_code == 404
+        garbage = await http.get("/v1/tokens/analysis-result/not-a-job%00", headers=p.headers)
+        assert (garbage.status_code, garbage.json()["code"]) == (422, "validation_failed")
         anonymous = await http.get(f"/v1/tokens/analysis-progress/{job}")
         assert anonymous.status_code == 401
         other = (await upload(p, ATTEMPT)).json()
