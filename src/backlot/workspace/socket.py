@@ -22,7 +22,7 @@ from backlot.accounts.principal import Principal
 from backlot.core.db import unit_of_work
 from backlot.core.errors import ProblemError
 from backlot.core.locks import DenialReason, Grant, ReleaseOutcome
-from backlot.core.ratelimit import TokenBucket
+from backlot.core.ratelimit import ConnectionLimiter
 from backlot.core.security import ACCESS_AUDIENCE
 from backlot.core.state import AppState
 from backlot.workspace import service
@@ -221,7 +221,7 @@ class WorkspaceSocket:
     async def _read(self) -> None:
         idle = self.settings.workspace_idle_timeout_seconds
         limit = self.settings.workspace_max_message_bytes
-        bucket = TokenBucket(
+        bucket = ConnectionLimiter(
             self.settings.workspace_messages_per_second, self.settings.workspace_message_burst
         )
         loop = asyncio.get_running_loop()
@@ -241,7 +241,7 @@ class WorkspaceSocket:
             ):
                 await self._close(CLOSE_TOO_BIG, f"message over {limit} bytes")
                 return
-            if not bucket.take():
+            if not await bucket.take(self.client_id):
                 await self._close(CLOSE_POLICY, "too many messages: slow down")
                 return
             if loop.time() - seat_renewed > seat_every:
