@@ -189,7 +189,9 @@ async def test_retention_keeps_the_last_day_then_hourly_then_daily(
 ) -> None:
     world = await build_world(client, settings)
     await client.post(
-        "/v1/workspace/rooms", json={"title": "kept", "room_id": "kept"}, headers=world.guest.headers
+        "/v1/workspace/rooms",
+        json={"title": "kept", "room_id": "kept"},
+        headers=world.guest.headers,
     )
     pk = await _room_pk(app, "kept")
     now = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
