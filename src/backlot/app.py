@@ -56,6 +56,7 @@ from backlot.web.pages import install_pages
 from backlot.workspace.router import router as workspace_router
 from backlot.workspace.router import socket_router as workspace_socket_router
 from backlot.workspace.runtime import WorkspaceRuntime
+from backlot.workspace.snapshots import thin_snapshots
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -201,6 +202,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 enqueue=dubbing.enqueue,
                 publish=dubbing.runner.publish,
             ),
+        )
+        scheduler.add(
+            "workspace.thin_snapshots",
+            settings.workspace_retention_interval_seconds,
+            partial(thin_snapshots, settings=settings),
         )
         scheduler.start()
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)

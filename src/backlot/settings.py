@@ -170,6 +170,34 @@ class Settings(BaseSettings):
     workspace_max_locks_per_client: int = Field(
         16, ge=1, le=1000, description="Blocks one workspace client may hold locked at once."
     )
+    workspace_rooms_on_connect: Literal["off", "signed_in", "anyone"] = Field(
+        "off",
+        description="Who creates a workspace room by connecting to an unknown id: off (REST "
+        "only), signed_in, or anyone (seed 002's anonymous get-or-create; closed deployments).",
+    )
+    workspace_max_rooms_per_user: int = Field(
+        50, ge=1, le=100_000, description="Workspace rooms one user may create (403 beyond)."
+    )
+    workspace_max_seats_per_client: int = Field(
+        4,
+        ge=1,
+        le=1000,
+        description="Seats of one room one client address (anonymous) or user may take (4429).",
+    )
+    workspace_room_snapshot_quota_bytes: int = Field(
+        64 * 1024 * 1024,
+        ge=1024,
+        description="Compressed snapshot bytes one workspace room may keep (quota_exceeded).",
+    )
+    workspace_snapshot_keep_all_hours: float = Field(
+        24, ge=0, le=24 * 365, description="Every workspace snapshot this recent is kept."
+    )
+    workspace_snapshot_keep_hourly_days: float = Field(
+        7, ge=0, le=3650, description="Older snapshots: one per hour this far back, then daily."
+    )
+    workspace_retention_interval_seconds: float = Field(
+        3600, ge=1, le=86_400, description="How often the snapshot retention job runs."
+    )
     dubbing_max_upload_bytes: int = Field(
         50 * 1024 * 1024, ge=1024, description="Largest recording (or reference audio) accepted."
     )

@@ -14,6 +14,7 @@ import websockets
 from backlot.web.pages import VENDOR
 from tests.conftest import TEST_SECRET
 from tests.helpers import running_server
+from tests.workspace.conftest import member, open_room
 from tests.workspace.peers import socket_url
 
 pytestmark = [
@@ -39,6 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 async def _seed(base: str, room: str) -> None:
+    # Rooms are made by signed-in users; this one lets the anonymous pages below edit.
+    await open_room(base, await member(base), room_id=room, title=room, anonymous_edit=True)
     async with websockets.connect(socket_url(base, room, nickname="seeder")) as ws:
         await ws.recv()  # INIT_STATE
         commit = {"blockId": "num1", "events": [], "workspaceXml": SEED}

@@ -10,8 +10,13 @@ import pytest
 from tests.conftest import TEST_SECRET
 from tests.helpers import PASSWORD, bearer, running_server, unique_email
 
+# Seed 002's open rooms (any connect creates one, anyone edits it) and many seats per
+# address: the protocol tests connect to fresh rooms from one address. test_security.py
+# runs the defaults.
 FAST = {
     "BACKLOT_SECRET_KEY": TEST_SECRET,
+    "BACKLOT_WORKSPACE_ROOMS_ON_CONNECT": "anyone",
+    "BACKLOT_WORKSPACE_MAX_SEATS_PER_CLIENT": "1000",
     "BACKLOT_WORKSPACE_LOCK_TTL_SECONDS": "2",
     "BACKLOT_LOCK_SWEEP_INTERVAL_SECONDS": "0.2",
     "BACKLOT_WORKSPACE_MESSAGES_PER_SECOND": "1000",

@@ -3,10 +3,23 @@ tenancy (history and restore with live sockets are in test_socket.py)."""
 
 from __future__ import annotations
 
-from httpx import AsyncClient
+from datetime import UTC, datetime, timedelta
 
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import func, insert, select, update
+
+from backlot.core.state import AppState
 from backlot.settings import Settings
+from backlot.workspace import service
+from backlot.workspace.models import WorkspaceSnapshot
+from backlot.workspace.snapshots import store_snapshot, thin_snapshots
 from tests.helpers import build_world
+
+
+def app_state_of(app: FastAPI) -> AppState:
+    state: AppState = app.state.backlot
+    return state
 
 
 async def test_rooms_create_get_and_list_by_visibility(
@@ -26,6 +39,7 @@ async def test_rooms_create_get_and_list_by_visibility(
         "visibility": "public",
         "corporation_id": None,
         "created_by_id": world.guest.id,
+        "anonymous_edit": False,
         "version": 0,
         "created_at": None,
         "socket_path": "/ws/workspace/open-room/",
@@ -86,6 +100,7 @@ async def test_bad_room_requests_are_refused_without_leftovers(
         {"title": "x", "visibility": "secret"},
         {"title": "x", "extra": 1},
         {"title": "bell\x07"},
+        {"title": "x", "anonymous_edit": "yes"},
     ):
         refused = await client.post("/v1/workspace/rooms", json=body, headers=headers)
         assert refused.status_code == 422, (body, refused.text)
@@ -106,7 +121,114 @@ async def test_bad_room_requests_are_refused_without_leftovers(
         headers=world.superuser.headers,  # a superuser belongs to no corporation
     )
     assert (loner.status_code, loner.json()["code"]) == (400, "no_corporation")
+    closed = await client.post(
+        "/v1/workspace/rooms",
+        json={"title": "z", "visibility": "members", "anonymous_edit": True},
+        headers=headers,
+    )
+    assert (closed.status_code, closed.json()["code"]) == (400, "anonymous_edit_needs_public")
     rooms = await client.get("/v1/workspace/rooms", headers=world.superuser.headers)
     assert rooms.json()["total"] == 1
     bad_path = await client.get("/v1/workspace/rooms/bad.room")
     assert bad_path.status_code == 422
+
+
+async def test_one_user_creates_a_bounded_number_of_rooms(
+    client: AsyncClient, app: FastAPI, settings: Settings
+) -> None:
+    world = await build_world(client, settings)
+    settings.workspace_max_rooms_per_user = 3  # the app reads its settings per request
+    for n in range(3):
+        made = await client.post(
+            "/v1/workspace/rooms", json={"title": f"r{n}"}, headers=world.guest.headers
+        )
+        assert made.status_code == 201
+    refused = await client.post(
+        "/v1/workspace/rooms", json={"title": "one more"}, headers=world.guest.headers
+    )
+    assert refused.status_code == 403
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert (refused.json()["code"], refused.json()["max_rooms"]) == ("too_many_rooms", 3)
+    others = await client.post(
+        "/v1/workspace/rooms", json={"title": "theirs"}, headers=world.admin.headers
+    )
+    assert others.status_code == 201
+    mine = await client.get("/v1/workspace/rooms", headers=world.superuser.headers)
+    assert mine.json()["total"] == 4  # the refused one left nothing behind
+
+
+async def _room_pk(app: FastAPI, room_id: str) -> int:
+    async with app_state_of(app).sessionmaker() as session:
+        room = await service.find_room(session, room_id)
+        assert room is not None
+        return room.id
+
+
+async def test_rows_from_before_compression_stay_readable(
+    client: AsyncClient, app: FastAPI, settings: Settings
+) -> None:
+    world = await build_world(client, settings)
+    await client.post(
+        "/v1/workspace/rooms", json={"title": "old", "room_id": "old"}, headers=world.guest.headers
+    )
+    pk = await _room_pk(app, "old")
+    async with app_state_of(app).sessionmaker() as session:
+        # What 0005 wrote and 0008 left alone: plain XML, no digest.
+        await session.execute(
+            insert(WorkspaceSnapshot).values(
+                room_id=pk, version=1, xml="<legacy/>", author="ada", size=9, stored_bytes=9
+            )
+        )
+        await session.commit()
+    one = await client.get("/v1/workspace/rooms/old/snapshots/1")
+    assert (one.json()["xml"], one.json()["size"]) == ("<legacy/>", 9)
+
+
+async def test_retention_keeps_the_last_day_then_hourly_then_daily(
+    client: AsyncClient, app: FastAPI, settings: Settings
+) -> None:
+    world = await build_world(client, settings)
+    await client.post(
+        "/v1/workspace/rooms",
+        json={"title": "kept", "room_id": "kept"},
+        headers=world.guest.headers,
+    )
+    pk = await _room_pk(app, "kept")
+    now = datetime(2027, 3, 10, 12, 0, tzinfo=UTC)
+    ages = [
+        timedelta(minutes=5),  # the last day: all kept
+        timedelta(minutes=50),
+        timedelta(hours=23),
+        timedelta(days=2, minutes=10),  # one hour of day 2: the newest stays
+        timedelta(days=2, minutes=20),
+        timedelta(days=2, minutes=30),
+        timedelta(days=3),  # another hour: stays
+        timedelta(days=20, hours=1),  # one day of the past: the newest stays
+        timedelta(days=20, hours=2),
+        timedelta(days=30),  # another day: stays
+    ]
+    state = app_state_of(app)
+    async with state.sessionmaker() as session:
+        for version, age in enumerate(reversed(ages), start=1):  # oldest is version 1
+            xml = f"<v{version}/>"
+            await store_snapshot(session, pk, version, xml, "ada", None, quota=10**9)
+            await session.execute(
+                update(WorkspaceSnapshot)
+                .where(WorkspaceSnapshot.room_id == pk, WorkspaceSnapshot.version == version)
+                .values(created_at=now - age)
+            )
+        await session.commit()
+    async with state.sessionmaker() as session:
+        assert await thin_snapshots(session, now, settings) == 3
+        await session.commit()
+    history = await client.get("/v1/workspace/rooms/kept/snapshots")
+    kept = [item["version"] for item in history.json()["items"]]
+    # versions by age: 10 newest (5 min) ... 1 oldest (30 days)
+    assert kept == [10, 9, 8, 7, 4, 3, 1]
+    async with state.sessionmaker() as session:
+        left = await session.scalar(
+            select(func.sum(WorkspaceSnapshot.stored_bytes)).where(WorkspaceSnapshot.room_id == pk)
+        )
+        room = await service.find_room(session, "kept")
+        assert room is not None and room.snapshot_bytes == left
+        assert await thin_snapshots(session, now, settings) == 0  # settled

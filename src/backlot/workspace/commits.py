@@ -25,6 +25,7 @@ from backlot.core.locks import Grant, LockStore
 from backlot.core.state import AppState
 from backlot.workspace import service
 from backlot.workspace.hub import room_channel
+from backlot.workspace.snapshots import store_snapshot, xml_of
 
 # Longer than any commit's transaction and publish; a lease outliving a crashed holder
 # only delays the room's next commit this long.
@@ -88,15 +89,24 @@ async def apply_commit(
     xml: str | None,
     restored_from: int | None = None,
 ) -> Event:
-    """Commit durably, then announce COMMIT_APPLY; returns the announced event."""
+    """Commit durably, then announce COMMIT_APPLY; returns the announced event. Over the
+    room's snapshot quota it raises `quota_exceeded` and nothing is stored or announced."""
     async with turns.turn(room_id):
+        stored = False
         async with unit_of_work(state.sessionmaker) as session:
             version = await service.next_version(session, room_pk)
             if xml is not None:
-                await service.add_snapshot(
-                    session, room_pk, version, xml, author.nickname, author.user_id, restored_from
+                stored = await store_snapshot(
+                    session,
+                    room_pk,
+                    version,
+                    xml,
+                    author.nickname,
+                    author.user_id,
+                    quota=state.settings.workspace_room_snapshot_quota_bytes,
+                    restored_from=restored_from,
                 )
-        if xml is not None:
+        if stored:
             cached = json.dumps({"version": version, "xml": xml})
             await state.kv.set(snapshot_key(room_id), cached, SNAPSHOT_CACHE_TTL)
         payload: dict[str, Any] = {
@@ -124,6 +134,7 @@ async def latest_snapshot(state: AppState, room_id: str, room_pk: int) -> tuple[
     if snapshot is None:
         return None
     # `add`, not `set`: a commit that wrote a newer snapshot meanwhile keeps its entry.
-    value = json.dumps({"version": snapshot.version, "xml": snapshot.xml})
+    xml = xml_of(snapshot)
+    value = json.dumps({"version": snapshot.version, "xml": xml})
     await state.kv.add(key, value, SNAPSHOT_CACHE_TTL)
-    return snapshot.version, snapshot.xml
+    return snapshot.version, xml

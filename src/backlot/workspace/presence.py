@@ -4,11 +4,15 @@ Each entry is a lock on the socket's client id held by the room's `online` owner
 store's per-owner limit is the room's `max_users`, checked and taken in one atomic step:
 two people racing for the last seat cannot both get it. Entries of a process that died
 lapse after `ttl` and the sweeper announces those users as gone.
+
+A second store holds the same seats by who took them (a client address for anonymous
+visitors, the user when signed in), so one client cannot take every seat of a room.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import StrEnum
 from typing import Any
 
 from backlot.core.locks import Denial, Lock, LockStore, ReleaseOutcome
@@ -30,25 +34,47 @@ COLORS = (
 )
 
 
+class Seating(StrEnum):
+    seated = "seated"
+    room_full = "room_full"
+    too_many_seats = "too_many_seats"  # this client holds its share of the room already
+
+
 class Presence:
-    def __init__(self, store: LockStore, ttl: timedelta) -> None:
-        self.store, self.ttl = store, ttl
+    def __init__(self, store: LockStore, holders: LockStore, ttl: timedelta) -> None:
+        self.store, self.holders, self.ttl = store, holders, ttl
 
     async def enter(
-        self, room_id: str, client_id: str, info: dict[str, Any], max_users: int
-    ) -> bool:
-        """Take a seat; False when the room is full."""
+        self,
+        room_id: str,
+        client_id: str,
+        info: dict[str, Any],
+        max_users: int,
+        holder: str,
+        max_per_holder: int,
+    ) -> Seating:
+        """Take a seat for `holder` (who connects), within both limits."""
+        mine = await self.holders.acquire(
+            room_id, client_id, holder, self.ttl, max_per_owner=max_per_holder
+        )
+        if isinstance(mine, Denial):
+            return Seating.too_many_seats
         result = await self.store.acquire(
             room_id, client_id, ONLINE, self.ttl, max_per_owner=max_users, info=info
         )
-        return not isinstance(result, Denial)
+        if isinstance(result, Denial):
+            await self.holders.release(room_id, client_id, holder)
+            return Seating.room_full
+        return Seating.seated
 
-    async def touch(self, room_id: str, client_id: str, info: dict[str, Any]) -> None:
+    async def touch(self, room_id: str, client_id: str, info: dict[str, Any], holder: str) -> None:
         # The seat is ours already, so this renews it whatever the limit.
         await self.store.acquire(room_id, client_id, ONLINE, self.ttl, info=info)
+        await self.holders.acquire(room_id, client_id, holder, self.ttl)
 
-    async def leave(self, room_id: str, client_id: str) -> bool:
+    async def leave(self, room_id: str, client_id: str, holder: str) -> bool:
         """Give the seat up; False when the sweeper took it (and announced it) first."""
+        await self.holders.release(room_id, client_id, holder)
         left = await self.store.release(room_id, client_id, ONLINE)
         return left.outcome in (ReleaseOutcome.released, ReleaseOutcome.expired)
 
@@ -69,4 +95,5 @@ class Presence:
         return min(COLORS, key=lambda color: (used.count(color), COLORS.index(color)))
 
     async def sweep(self) -> list[Lock]:
+        await self.holders.sweep()  # lapsed with their seats; nothing to announce
         return await self.store.sweep()

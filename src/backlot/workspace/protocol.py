@@ -41,12 +41,20 @@ class Heartbeat(_Payload):
     t: Literal["HEARTBEAT"] = "HEARTBEAT"
 
 
-Inbound = LockAcquire | Commit | Heartbeat
+class Auth(_Payload):
+    """A fresh access token of the socket's user, before the one it connected with expires."""
 
-INBOUND: dict[str, type[LockAcquire] | type[Commit] | type[Heartbeat]] = {
+    t: Literal["AUTH"] = "AUTH"
+    token: Annotated[StrictStr, Field(min_length=1, max_length=4096)]
+
+
+Inbound = LockAcquire | Commit | Heartbeat | Auth
+
+INBOUND: dict[str, type[LockAcquire] | type[Commit] | type[Heartbeat] | type[Auth]] = {
     "LOCK_ACQUIRE": LockAcquire,
     "COMMIT": Commit,
     "HEARTBEAT": Heartbeat,
+    "AUTH": Auth,
 }
 
 

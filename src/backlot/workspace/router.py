@@ -27,6 +27,7 @@ from backlot.workspace.schemas import (
     SnapshotDetail,
     SnapshotRead,
 )
+from backlot.workspace.snapshots import xml_of
 from backlot.workspace.socket import WorkspaceSocket
 
 router = APIRouter(
@@ -62,6 +63,7 @@ def room_read(room: WorkspaceRoom) -> dict[str, Any]:
         "visibility": room.visibility,
         "corporation_id": room.corporation_id,
         "created_by_id": room.created_by_id,
+        "anonymous_edit": room.anonymous_edit,
         "version": room.version,
         "created_at": room.created_at,
         "socket_path": f"/ws/workspace/{room.room_id}/",
@@ -74,15 +76,21 @@ def snapshot_read(snapshot: WorkspaceSnapshot) -> dict[str, Any]:
         "author": snapshot.author,
         "author_user_id": snapshot.author_user_id,
         "restored_from": snapshot.restored_from,
-        "size": len(snapshot.xml),
+        "size": snapshot.size,
         "created_at": snapshot.created_at,
     }
 
 
-@router.post("", status_code=201, response_model=RoomRead, responses=problem_responses(401, 409))
-async def create_room(session: SessionDep, actor: CurrentPrincipal, body: RoomCreate) -> Any:
+@router.post(
+    "", status_code=201, response_model=RoomRead, responses=problem_responses(401, 403, 409)
+)
+async def create_room(
+    session: SessionDep, state: StateDep, actor: CurrentPrincipal, body: RoomCreate
+) -> Any:
     """Open a room. A `members` room belongs to your corporation: its sockets need
-    `token=<access token>` of a member."""
+    `token=<access token>` of a member. In a `public` room, visitors without an account
+    only watch unless `anonymous_edit` is true. 403 `too_many_rooms` past
+    BACKLOT_WORKSPACE_MAX_ROOMS_PER_USER."""
     room = await service.create_room(
         session,
         actor,
@@ -90,6 +98,8 @@ async def create_room(session: SessionDep, actor: CurrentPrincipal, body: RoomCr
         title=body.title,
         max_users=body.max_users,
         visibility=body.visibility,
+        anonymous_edit=body.anonymous_edit,
+        max_rooms=state.settings.workspace_max_rooms_per_user,
     )
     return room_read(room)
 
@@ -144,14 +154,14 @@ async def get_snapshot(
     """One saved workspace, XML included."""
     room = await service.get_room(session, actor, room_id)
     snapshot = await service.get_snapshot(session, room, version)
-    return SnapshotDetail(**snapshot_read(snapshot), xml=snapshot.xml)
+    return SnapshotDetail(**snapshot_read(snapshot), xml=xml_of(snapshot))
 
 
 @router.post(
     "/{room_id}/snapshots/{version}/restore",
     status_code=201,
     response_model=Restored,
-    responses={**_ITEM, **problem_responses(401)},
+    responses={**_ITEM, **problem_responses(401, 413)},
 )
 async def restore_snapshot(
     state: StateDep,
@@ -161,11 +171,12 @@ async def restore_snapshot(
     version: VersionPath,
 ) -> Any:
     """Bring an old workspace back as a new commit: everyone in the room gets it as a
-    COMMIT_APPLY carrying `workspaceXml` and `restoredFrom`."""
+    COMMIT_APPLY carrying `workspaceXml` and `restoredFrom`. 413 `quota_exceeded` when
+    the room's history is full."""
     async with state.sessionmaker() as session:
         room = await service.get_room(session, actor, room_id)
         snapshot = await service.get_snapshot(session, room, version)
-        room_pk, xml = room.id, snapshot.xml
+        room_pk, xml = room.id, xml_of(snapshot)
     author = Author(None, actor.display_name, actor.id)
     event = await apply_commit(
         state,

@@ -1,6 +1,7 @@
 """What the workspace app keeps running in each process: its lock stores (block locks,
 presence, commit turns; each its own keyspace of the one lock store engine), the room
-hub, and the sweeper that announces lapsed locks and vanished users exactly once."""
+hub, the sweeper that announces lapsed locks and vanished users exactly once, and the
+listener that closes the sockets of users whose sessions ended."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from backlot.core.state import AppState
 from backlot.workspace.commits import CommitTurns
 from backlot.workspace.hub import RoomHub, room_channel
 from backlot.workspace.presence import Presence
+from backlot.workspace.signed_in import SignedInSockets
 
 
 def epoch_ms(lock: Lock) -> int:
@@ -43,6 +45,7 @@ class WorkspaceRuntime:
     leases: LockStore
     turns: CommitTurns
     hub: RoomHub
+    signed_in: SignedInSockets = field(default_factory=SignedInSockets)
     loops: BackgroundLoops = field(default_factory=BackgroundLoops)
 
     @classmethod
@@ -56,6 +59,7 @@ class WorkspaceRuntime:
             locks=build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace:"),
             presence=Presence(
                 build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace-seat:"),
+                build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace-holder:"),
                 seat_ttl,
             ),
             leases=leases,
@@ -98,9 +102,13 @@ class WorkspaceRuntime:
             partial(self.sweep_once, state),
             lambda: state.settings.lock_sweep_interval_seconds,
         )
+        # Runs until stopped; restarted a second later if the bus fails under it.
+        self.loops.repeat(
+            "workspace session ends", partial(self.signed_in.listen, state.bus), lambda: 1.0
+        )
 
     async def stop(self) -> None:
         await self.loops.stop()
         await self.hub.close()
-        for store in (self.locks, self.presence.store, self.leases):
+        for store in (self.locks, self.presence.store, self.presence.holders, self.leases):
             await store.close()

@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+)
 
 from backlot.core.text import no_control_characters
 from backlot.workspace.models import Visibility
@@ -28,6 +36,11 @@ class RoomCreate(BaseModel):
         Visibility.public,
         description="public: anyone with a nickname; members: your corporation, with a token.",
     )
+    anonymous_edit: StrictBool = Field(
+        False,
+        description="public rooms: visitors without an account may lock and commit too "
+        "(otherwise they only watch).",
+    )
 
 
 class OnlineUser(BaseModel):
@@ -44,6 +57,7 @@ class RoomRead(BaseModel):
     visibility: Visibility
     corporation_id: int | None
     created_by_id: int | None
+    anonymous_edit: bool = Field(description="Visitors without an account may edit.")
     version: int = Field(description="Number of the room's last commit.")
     created_at: datetime
     socket_path: str = Field(description="Where to connect: add ?nickname=...")

@@ -2,7 +2,8 @@
 
 Who may enter: a `public` room anyone with a nickname; a `members` room the signed-in
 members of its corporation (and superusers). Everyone else gets 404, as if the room did
-not exist, so room names of other tenants do not leak.
+not exist, so room names of other tenants do not leak. Who may edit: the signed-in who
+may enter; anonymous visitors only where the room's creator allowed it.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import Select, insert, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.principal import Actor
-from backlot.core.errors import bad_request, conflict, not_found
+from backlot.core.errors import ProblemError, bad_request, conflict, not_found
 from backlot.core.paging import fetch_page
 from backlot.core.scheduling import insert_ignore
 from backlot.workspace.models import Visibility, WorkspaceRoom, WorkspaceSnapshot
@@ -37,6 +38,10 @@ def may_enter(room: WorkspaceRoom, actor: Actor | None) -> bool:
     return actor.is_superuser or actor.corporation_id == room.corporation_id
 
 
+def may_edit(room: WorkspaceRoom, actor: Actor | None) -> bool:
+    return actor is not None or room.anonymous_edit
+
+
 async def find_room(session: AsyncSession, room_id: str) -> WorkspaceRoom | None:
     return await session.scalar(select(WorkspaceRoom).where(WorkspaceRoom.room_id == room_id))
 
@@ -48,15 +53,40 @@ async def get_room(session: AsyncSession, actor: Actor | None, room_id: str) -> 
     return room
 
 
-async def get_or_create_room(session: AsyncSession, room_id: str, max_users: int) -> WorkspaceRoom:
-    """Seed 002's get_or_create on connect: an unknown id becomes a public room. Two
-    first visitors at once both end up in the one row the insert race leaves."""
+async def check_room_quota(session: AsyncSession, user_id: int, max_rooms: int) -> None:
+    mine = select(func.count()).where(WorkspaceRoom.created_by_id == user_id)
+    made = await session.scalar(mine)
+    if (made or 0) >= max_rooms:
+        raise ProblemError(
+            403,
+            "too_many_rooms",
+            f"You have created {max_rooms} rooms, the most one user may; delete one first.",
+            max_rooms=max_rooms,
+        )
+
+
+async def get_or_create_room(
+    session: AsyncSession,
+    room_id: str,
+    max_users: int,
+    creator: Actor | None,
+    *,
+    anonymous_edit: bool,
+    max_rooms: int,
+) -> WorkspaceRoom:
+    """A connect to an unknown id makes it a public room (when the deployment allows it).
+    Two first visitors at once both end up in the one row the insert race leaves."""
+    if creator is not None:
+        await check_room_quota(session, creator.id, max_rooms)
     await session.execute(
         insert_ignore(session, WorkspaceRoom).values(
             room_id=check_room_id(room_id),
             title=room_id,
             max_users=max_users,
             visibility=Visibility.public.value,
+            created_by_id=creator.id if creator else None,
+            anonymous_edit=anonymous_edit,
+            snapshot_bytes=0,
             version=0,
         )
     )
@@ -73,11 +103,18 @@ async def create_room(
     title: str,
     max_users: int,
     visibility: Visibility,
+    anonymous_edit: bool,
+    max_rooms: int,
 ) -> WorkspaceRoom:
     if visibility == Visibility.members and actor.corporation_id is None:
         raise bad_request(
             "no_corporation", "Only a member of a corporation can open a members room."
         )
+    if anonymous_edit and visibility != Visibility.public:
+        raise bad_request(
+            "anonymous_edit_needs_public", "Only a public room can let anonymous visitors edit."
+        )
+    await check_room_quota(session, actor.id, max_rooms)
     room = WorkspaceRoom(
         room_id=check_room_id(room_id) if room_id else secrets.token_urlsafe(9),
         title=title,
@@ -85,6 +122,8 @@ async def create_room(
         visibility=visibility.value,
         corporation_id=actor.corporation_id if visibility == Visibility.members else None,
         created_by_id=actor.id,
+        anonymous_edit=anonymous_edit,
+        snapshot_bytes=0,
         version=0,
     )
     session.add(room)
@@ -129,28 +168,6 @@ async def next_version(session: AsyncSession, room_pk: int) -> int:
     if version is None:
         raise not_found("Room", code="room_not_found")
     return int(version)
-
-
-async def add_snapshot(
-    session: AsyncSession,
-    room_pk: int,
-    version: int,
-    xml: str,
-    author: str,
-    author_user_id: int | None,
-    restored_from: int | None = None,
-) -> None:
-    # A Core insert: on the commit path, the ORM's flush would cost more than the write.
-    await session.execute(
-        insert(WorkspaceSnapshot).values(
-            room_id=room_pk,
-            version=version,
-            xml=xml,
-            author=author[:64],
-            author_user_id=author_user_id,
-            restored_from=restored_from,
-        )
-    )
 
 
 async def latest_snapshot(session: AsyncSession, room_pk: int) -> WorkspaceSnapshot | None:

@@ -4,6 +4,10 @@ Connect `/ws/workspace/{room_id}/?nickname=...[&token=...][&since=...]`; then JS
 frames `{t, payload}` both ways (see protocol.py and the README's message table). Every
 frame to the client goes through the socket's outbox and its one writer task, so replies
 and room events never interleave mid-frame and a slow client delays nobody.
+
+A signed-in socket stays authorised only while its user's session does: it closes (4401)
+when the session ends on any process, or when its access token expires unless an `AUTH`
+message brought a fresh token of the same user first.
 """
 
 from __future__ import annotations
@@ -11,8 +15,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
@@ -29,7 +34,9 @@ from backlot.workspace import service
 from backlot.workspace.commits import Author, apply_commit, latest_snapshot
 from backlot.workspace.hub import Outbox, room_channel
 from backlot.workspace.models import WorkspaceRoom
+from backlot.workspace.presence import Seating
 from backlot.workspace.protocol import (
+    Auth,
     Commit,
     Heartbeat,
     Inbound,
@@ -49,9 +56,13 @@ CLOSE_TRY_LATER = 1013  # fell too far behind the room
 CLOSE_ERROR = 1011
 CLOSE_BAD_REQUEST = 4400
 CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 CLOSE_IDLE = 4408
 CLOSE_FULL = 4409
+CLOSE_TOO_MANY = 4429
+
+SEQUENCE = re.compile(r"[0-9]{1,18}")
 
 
 class Refused(Exception):  # noqa: N818 - a refusal, not an error of ours
@@ -71,7 +82,8 @@ def check_nickname(value: str | None) -> str:
 def check_since(value: str | None) -> int | None:
     if value is None:
         return None
-    if not value.isdigit() or len(value) > 18:
+    # ASCII digits only: str.isdigit() also passes '²', which int() then refuses.
+    if not SEQUENCE.fullmatch(value):
         raise Refused(CLOSE_BAD_REQUEST, "invalid_since", "since must be a sequence number.")
     return int(value)
 
@@ -87,6 +99,8 @@ class WorkspaceSocket:
         self.nickname = ""
         self.info: dict[str, Any] = {}
         self.actor: Principal | None = None
+        self.token_expires_at: datetime | None = None
+        self.holder = ""  # whose seat this is: the user, or the client address
         self.room: WorkspaceRoom | None = None
         self.outbox = Outbox(self.settings.event_window, self._fell_behind)
         self.writer: asyncio.Task[None] | None = None
@@ -105,20 +119,29 @@ class WorkspaceSocket:
             await self._refuse(refused)
             return
         seated = False
+        watch: asyncio.Task[None] | None = None
+        if self.actor is not None:
+            self.runtime.signed_in.add(self.actor.id, self.end_session)
         try:
             users = await self.runtime.presence.users(self.room_id)
             self.info = {"nickname": self.nickname, "color": self.runtime.presence.color_for(users)}
-            seated = await self.runtime.presence.enter(
-                self.room_id, self.client_id, self.info, room.max_users
+            seating = await self.runtime.presence.enter(
+                self.room_id,
+                self.client_id,
+                self.info,
+                room.max_users,
+                self.holder,
+                self.settings.workspace_max_seats_per_client,
             )
-            if not seated:
-                await self._refuse(
-                    Refused(CLOSE_FULL, "room_full", f"The room is full ({room.max_users} users).")
-                )
+            if seating != Seating.seated:
+                await self._refuse(self._unseated(seating, room))
                 return
+            seated = True
             await self.runtime.hub.join(self.room_id, self.outbox)
             try:
                 self.writer = asyncio.create_task(self._write(), name="workspace-writer")
+                if self.token_expires_at is not None:
+                    watch = asyncio.create_task(self._watch_token(), name="workspace-token")
                 await self._welcome(room)
                 await self.state.bus.publish(
                     self.channel, "USER_JOINED", {"clientId": self.client_id, **self.info}
@@ -130,9 +153,40 @@ class WorkspaceSocket:
             log.exception("workspace socket %s failed", self.client_id)
             await self._close(CLOSE_ERROR, "internal error")
         finally:
+            if self.actor is not None:
+                self.runtime.signed_in.discard(self.actor.id, self.end_session)
+            if watch is not None:
+                watch.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watch
             await self._stop_writer()
             if seated:
                 await self._depart()
+
+    def _unseated(self, seating: Seating, room: WorkspaceRoom) -> Refused:
+        if seating == Seating.room_full:
+            return Refused(CLOSE_FULL, "room_full", f"The room is full ({room.max_users} users).")
+        share = self.settings.workspace_max_seats_per_client
+        return Refused(
+            CLOSE_TOO_MANY,
+            "too_many_seats",
+            f"You hold {share} seats of this room already; leave one first.",
+        )
+
+    async def end_session(self, reason: str) -> None:
+        """The user's session ended (on any process): stop listening and editing now."""
+        self._error("session_ended", f"Your session ended ({reason}); sign in again.")
+        await self._close(CLOSE_UNAUTHORIZED, "session_ended")
+
+    async def _watch_token(self) -> None:
+        """Close when the access token expires; an AUTH meanwhile moves the deadline."""
+        while self.token_expires_at is not None and not self.closing:
+            left = (self.token_expires_at - self.state.clock.now()).total_seconds()
+            if left <= 0:
+                self._error("token_expired", "Your access token expired; send AUTH in time.")
+                await self._close(CLOSE_UNAUTHORIZED, "token_expired")
+                return
+            await asyncio.sleep(left)
 
     async def _admit(self) -> WorkspaceRoom:
         params = self.ws.query_params
@@ -145,12 +199,14 @@ class WorkspaceSocket:
         token = params.get("token")
         async with unit_of_work(self.state.sessionmaker) as session:
             if token is not None:
-                self.actor = await self._authenticate(session, token)
+                self.actor, self.token_expires_at = await self._authenticate(session, token)
             room = await service.find_room(session, self.room_id)
             if room is None:
-                room = await service.get_or_create_room(
-                    session, self.room_id, self.settings.workspace_default_max_users
-                )
+                room = await self._create(session)
+        if self.actor is not None:
+            self.holder = f"user:{self.actor.id}"
+        else:
+            self.holder = f"address:{self.ws.client.host if self.ws.client else 'unknown'}"
         if not service.may_enter(room, self.actor):
             if self.actor is None:
                 raise Refused(
@@ -162,15 +218,38 @@ class WorkspaceSocket:
         self.room = room
         return room
 
-    async def _authenticate(self, session: Any, token: str) -> Principal:
+    async def _create(self, session: Any) -> WorkspaceRoom:
+        """An unknown room: created by this connect only where the deployment says so."""
+        mode = self.settings.workspace_rooms_on_connect
+        if mode == "off" or (mode == "signed_in" and self.actor is None):
+            raise Refused(
+                CLOSE_NOT_FOUND,
+                "room_not_found",
+                "No such room; a signed-in user creates it (POST /v1/workspace/rooms).",
+            )
+        try:
+            return await service.get_or_create_room(
+                session,
+                self.room_id,
+                self.settings.workspace_default_max_users,
+                self.actor,
+                # Seed 002's open rooms stay editable by all; otherwise the creator decides.
+                anonymous_edit=mode == "anyone",
+                max_rooms=self.settings.workspace_max_rooms_per_user,
+            )
+        except ProblemError as exc:
+            raise Refused(CLOSE_FORBIDDEN, exc.code, exc.detail) from None
+
+    async def _authenticate(self, session: Any, token: str) -> tuple[Principal, datetime]:
         try:
             claims = self.state.signer.verify(token, ACCESS_AUDIENCE)
         except ProblemError as exc:
             raise Refused(CLOSE_UNAUTHORIZED, exc.code, exc.detail) from None
-        user = await session.get(User, int(claims.subject)) if claims.subject.isdigit() else None
+        subject = claims.subject
+        user = await session.get(User, int(subject)) if SEQUENCE.fullmatch(subject) else None
         if user is None:
             raise Refused(CLOSE_UNAUTHORIZED, "invalid_token", "The token's user no longer exists.")
-        return Principal.of(user)
+        return Principal.of(user), claims.expires_at
 
     async def _welcome(self, room: WorkspaceRoom) -> None:
         """INIT_STATE (after the missed events, when resuming). The seq is read before
@@ -198,6 +277,7 @@ class WorkspaceSocket:
                 "maxUsers": room.max_users,
                 "visibility": room.visibility,
             },
+            "readOnly": not service.may_edit(room, self.actor),
             "users": users,
             "locks": locks,
             "version": version,
@@ -245,7 +325,9 @@ class WorkspaceSocket:
                 await self._close(CLOSE_POLICY, "too many messages: slow down")
                 return
             if loop.time() - seat_renewed > seat_every:
-                await self.runtime.presence.touch(self.room_id, self.client_id, self.info)
+                await self.runtime.presence.touch(
+                    self.room_id, self.client_id, self.info, self.holder
+                )
                 seat_renewed = loop.time()
             try:
                 await self._handle(parse(frame))
@@ -256,12 +338,42 @@ class WorkspaceSocket:
 
     async def _handle(self, message: Inbound) -> None:
         match message:
+            case LockAcquire() | Commit() if not self._may_edit():
+                self._error(
+                    "read_only",
+                    "Visitors without an account only watch this room; sign in to edit.",
+                )
             case LockAcquire():
                 await self._lock(message)
             case Commit():
                 await self._commit(message)
             case Heartbeat():
                 await self._heartbeat()
+            case Auth():
+                await self._reauthenticate(message)
+
+    def _may_edit(self) -> bool:
+        assert self.room is not None
+        return service.may_edit(self.room, self.actor)
+
+    async def _reauthenticate(self, message: Auth) -> None:
+        """A fresh token of the same user extends the socket's life; anything else ends it."""
+        if self.actor is None:
+            self._error("not_signed_in", "AUTH renews a signed-in socket; connect with token=.")
+            return
+        try:
+            async with unit_of_work(self.state.sessionmaker) as session:
+                actor, expires_at = await self._authenticate(session, message.token)
+        except Refused as refused:
+            self._error(refused.code, refused.message)
+            await self._close(CLOSE_UNAUTHORIZED, refused.code)
+            return
+        if actor.id != self.actor.id:
+            self._error("token_user_mismatch", "AUTH must carry a token of the same user.")
+            await self._close(CLOSE_UNAUTHORIZED, "token_user_mismatch")
+            return
+        self.actor, self.token_expires_at = actor, expires_at
+        self._reply("AUTH", {"expiresAt": int(expires_at.timestamp() * 1000)})
 
     async def _lock(self, message: LockAcquire) -> None:
         result = await self.runtime.locks.acquire(
@@ -327,6 +439,8 @@ class WorkspaceSocket:
                 events=message.events,
                 xml=message.workspaceXml,
             )
+        except ProblemError as exc:  # quota_exceeded: nothing was stored
+            self._error(exc.code, exc.detail, blockId=message.blockId)
         except Exception:
             log.exception("commit to room %s failed", self.room_id)
             self._error("commit_failed", "The commit could not be stored; send it again.")
@@ -338,7 +452,7 @@ class WorkspaceSocket:
                 )
 
     async def _heartbeat(self) -> None:
-        await self.runtime.presence.touch(self.room_id, self.client_id, self.info)
+        await self.runtime.presence.touch(self.room_id, self.client_id, self.info, self.holder)
         renewal = await self.runtime.locks.renew(self.room_id, self.client_id, self.lock_ttl)
         await self.runtime.announce_cleared(self.state, self.room_id, renewal.expired, "expired")
 
@@ -394,7 +508,7 @@ class WorkspaceSocket:
 
     async def _depart(self) -> None:
         try:
-            if await self.runtime.presence.leave(self.room_id, self.client_id):
+            if await self.runtime.presence.leave(self.room_id, self.client_id, self.holder):
                 await self.runtime.depart(
                     self.state, self.room_id, self.client_id, self.nickname, "disconnected"
                 )

@@ -24,6 +24,7 @@ const state = {
   heartbeat: null,
   retryMs: 500,
   stopped: false,
+  token: null, // the access token this socket last proved itself with
 };
 
 const TOOLBOX = {
@@ -189,6 +190,7 @@ function connect(since) {
   const params = new URLSearchParams({ nickname: state.nickname });
   const token = sessionStorage.getItem("backlot.access");
   if (token) params.set("token", token); // members rooms need it
+  state.token = token;
   if (since) params.set("since", String(since));
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const url = `${scheme}://${location.host}/ws/workspace/${encodeURIComponent(roomId)}/?${params}`;
@@ -210,6 +212,18 @@ function connect(since) {
     setTimeout(() => connect(state.seq), state.retryMs);
     state.retryMs = Math.min(state.retryMs * 2, 10000);
   };
+}
+
+// The server closes a signed-in socket when its access token expires (4401) unless AUTH
+// brings a fresh one of the same user. This page has no refresh of its own yet: whenever
+// a newer token appears in sessionStorage (signed in again, or a future refresh), the
+// socket sends it on.
+function renewToken() {
+  const token = sessionStorage.getItem("backlot.access");
+  if (state.token && token && token !== state.token) {
+    send("AUTH", { token });
+    state.token = token;
+  }
 }
 
 function reconnect(since) {
@@ -258,7 +272,11 @@ function init(p) {
   setOnline(true);
   say("");
   clearInterval(state.heartbeat);
-  state.heartbeat = setInterval(() => send("HEARTBEAT", {}), HEARTBEAT_MS);
+  state.heartbeat = setInterval(() => {
+    send("HEARTBEAT", {});
+    renewToken();
+  }, HEARTBEAT_MS);
+  if (p.readOnly) say("You are watching: sign in to edit this room.");
   decorate();
 }
 
