@@ -3,8 +3,8 @@
 One default for every body; upload routes register larger limits by path pattern, and
 those apply only to multipart bodies, the one kind FastAPI streams (spooling the file
 to disk). Any other body (JSON, form-urlencoded, raw) is read whole into memory, so it
-keeps the default limit whatever the route. Declared sizes are refused before the app runs; undeclared (chunked) bodies are
-counted as they stream and cut off at the limit.
+keeps the default limit whatever the route. Declared sizes are refused before the app
+runs; undeclared (chunked) bodies are counted as they stream and cut off at the limit.
 """
 
 from __future__ import annotations
