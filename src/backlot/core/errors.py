@@ -40,6 +40,14 @@ class ProblemError(Exception):
         self.extra = extra
 
 
+def public_reason(exc: BaseException) -> str:
+    """What an error may say to a client or in a stored job error: an OSError's text
+    without its file names (they reveal the install paths), anything else as itself."""
+    if isinstance(exc, OSError) and (exc.filename is not None or exc.filename2 is not None):
+        return f"{type(exc).__name__}: {exc.strerror or 'input/output error'}"
+    return str(exc) or type(exc).__name__
+
+
 def bad_request(code: str, detail: str, **extra: Any) -> ProblemError:
     return ProblemError(400, code, detail, **extra)
 
