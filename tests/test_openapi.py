@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
+from pydantic import SecretStr
+
+from backlot.app import create_app
+from backlot.core.clock import FrozenClock
+from backlot.settings import Settings
 
 OPS = {"/healthz", "/readyz", "/metrics"}
 
@@ -45,9 +50,15 @@ async def test_docs_page(client: AsyncClient) -> None:
     assert "swagger-ui" in response.text
 
 
-async def test_metrics_count_requests_by_route(client: AsyncClient) -> None:
-    await client.get("/healthz")
-    await client.get("/v1/users/12345")
-    text = (await client.get("/metrics")).text
-    assert 'backlot_http_requests_total{method="GET",route="/healthz",status="200"}' in text
-    assert 'route="/v1/users/{user_id:int}",status="401"' in text
+async def test_metrics_count_requests_by_route(settings: Settings, clock: FrozenClock) -> None:
+    settings.metrics_token = SecretStr("scrape")
+    app = create_app(settings, clock)
+    async with app.router.lifespan_context(app):
+        transport = ASGITransport(app=app)
+        async with AsyncClient(transport=transport, base_url="http://t") as client:
+            await client.get("/healthz")
+            await client.get("/v1/users/12345")
+            auth = {"Authorization": "Bearer scrape"}
+            text = (await client.get("/metrics", headers=auth)).text
+        assert 'backlot_http_requests_total{method="GET",route="/healthz",status="200"}' in text
+        assert 'route="/v1/users/{user_id:int}",status="401"' in text

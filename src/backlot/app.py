@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -19,14 +20,17 @@ from backlot import __version__
 from backlot.accounts.deps import principal_cache
 from backlot.accounts.router import auth_router, corporations_router, users_router
 from backlot.accounts.service import downgrade_lapsed_plans
+from backlot.core.background import BackgroundLoops
 from backlot.core.body_limit import BodyLimitMiddleware
 from backlot.core.bus import build_bus
 from backlot.core.cache import RowCache
 from backlot.core.clock import Clock, SystemClock
 from backlot.core.db import build_engine, build_sessionmaker
 from backlot.core.errors import install_error_handlers
+from backlot.core.headers import SecurityHeadersMiddleware
 from backlot.core.kv import build_kv_cache
 from backlot.core.locks import build_lock_store
+from backlot.core.log_redaction import install_token_redaction
 from backlot.core.metrics import HttpMetrics, MetricsMiddleware
 from backlot.core.migrate import current_revisions, head_revisions
 from backlot.core.oidc import IdTokenVerifier
@@ -36,6 +40,7 @@ from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState
 from backlot.core.storage import build_object_store
+from backlot.core.storage.local import LocalObjectStore
 from backlot.dubbing.attempts import router as attempts_router
 from backlot.dubbing.jobs import reap_stale_jobs
 from backlot.dubbing.mypage import router as mypage_router
@@ -154,11 +159,31 @@ def upload_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
     ]
 
 
+async def start_temp_sweeper(state: AppState) -> BackgroundLoops:
+    """Sweep partial uploads of a local object store now, then every interval."""
+    loops = BackgroundLoops()
+    storage, settings = state.storage, state.settings
+    if isinstance(storage, LocalObjectStore):
+        max_age = timedelta(seconds=settings.upload_temp_max_age_seconds)
+
+        async def sweep() -> None:
+            await storage.sweep_partial_uploads(max_age, state.clock.now())
+
+        await sweep()
+        loops.repeat(
+            "storage.sweep_partial_uploads",
+            sweep,
+            lambda: settings.upload_temp_sweep_interval_seconds,
+        )
+    return loops
+
+
 def create_asgi_app(settings: Settings | None = None, clock: Clock | None = None) -> ASGIApp:
     """What `backlot serve` runs: Socket.IO at /socket.io/, everything else to FastAPI."""
     app = create_app(settings, clock)
     asgi: ASGIApp = socketio.ASGIApp(app.state.sio, other_asgi_app=app, socketio_path="socket.io")
-    return asgi
+    # Socket.IO's own answers get the headers too (FastAPI's already have them).
+    return SecurityHeadersMiddleware(asgi, hsts=app.state.hsts)
 
 
 def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
@@ -209,11 +234,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             partial(thin_snapshots, settings=settings),
         )
         scheduler.start()
+        sweeper = await start_temp_sweeper(state)
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
         try:
             yield
         finally:
             await shut_down(
+                sweeper.stop(),
                 scheduler.stop(),
                 sockets.stop(),
                 labeling.stop(),
@@ -230,8 +257,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="Labeling locks, block workspace, video library and dubbing practice.",
         openapi_tags=TAGS,
         lifespan=lifespan,
+        docs_url="/docs" if settings.docs_enabled else None,
+        redoc_url="/redoc" if settings.docs_enabled else None,
+        openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
+    install_token_redaction()
     app.state.http_metrics = HttpMetrics()
+    app.state.hsts = settings.public_url.lower().startswith("https://")
     sio = build_socketio(settings)
     app.state.sio = sio
     install_error_handlers(app)
@@ -247,6 +279,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         default_limit=settings.max_request_bytes,
         overrides=upload_limits(settings),
     )
+    app.add_middleware(SecurityHeadersMiddleware, hsts=app.state.hsts)
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
     # Routers are matched in this order, route by route: the hottest (labeling locks) first.
     for router in (

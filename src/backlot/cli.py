@@ -52,6 +52,7 @@ def serve(
         log_level=settings.log_level,
         log_config=_log_config(settings.log_level),
         proxy_headers=True,
+        server_header=False,  # no `server: uvicorn` telling scanners what to try
         # Frames far over the workspace limit are refused by the protocol layer (1009)
         # before they are buffered whole; those just over it get our own 1009 and reason.
         ws_max_size=settings.workspace_max_message_bytes + 64 * 1024,
@@ -84,10 +85,16 @@ def worker() -> None:
 
 
 def _log_config(level: str) -> dict[str, Any]:
-    """uvicorn's logging, plus our own `backlot.*` loggers on the same handler."""
+    """uvicorn's logging, plus our own `backlot.*` loggers on the same handler; every
+    handler redacts URL tokens (the access log would print `?token=...` in full)."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_url_tokens"] = {
+        "()": "backlot.core.log_redaction.RedactUrlTokens"
+    }
+    for handler in config["handlers"].values():
+        handler.setdefault("filters", []).append("redact_url_tokens")
     config["loggers"]["backlot"] = {
         "handlers": ["default"],
         "level": level.upper(),

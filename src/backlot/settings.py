@@ -87,6 +87,27 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         1_048_576, ge=1024, description="Largest request body accepted (uploads set their own)."
     )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description=(
+            "Bearer token Prometheus must send to read /metrics; unset, /metrics answers 404."
+        ),
+    )
+    docs_enabled: bool = Field(
+        True, description="Serve the API docs: /docs, /redoc and /openapi.json."
+    )
+    upload_temp_max_age_seconds: float = Field(
+        3600,
+        ge=60,
+        le=7 * 86400,
+        description=(
+            "Partial upload files (a crash mid-upload) older than this are removed from "
+            "<objects>/tmp, at start and periodically (local object store)."
+        ),
+    )
+    upload_temp_sweep_interval_seconds: float = Field(
+        600, gt=0, le=86400, description="How often <objects>/tmp is swept of partial uploads."
+    )
     db_pool_size: int = Field(10, ge=1, description="Connections per process (PostgreSQL).")
     auth_cache_seconds: float = Field(
         2,

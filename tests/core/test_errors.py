@@ -4,6 +4,7 @@ validation, oversized bodies, out-of-range ids and unexpected failures alike."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
@@ -11,6 +12,7 @@ from httpx import ASGITransport, AsyncClient
 
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
+from backlot.core.errors import public_reason
 from backlot.settings import Settings
 from tests.helpers import PASSWORD, bearer, login, register, unique_email
 
@@ -136,3 +138,12 @@ async def test_control_characters_in_names_are_refused(client: AsyncClient) -> N
             json={"email": unique_email(), "password": PASSWORD, "display_name": name},
         )
         _assert_problem(response, 422, "validation_failed")
+
+
+def test_public_reason_drops_file_names_of_os_errors(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError) as caught:
+        (tmp_path / "objects" / "data" / "missing").read_bytes()
+    assert str(tmp_path) in str(caught.value)  # what str(exc) would have leaked
+    assert public_reason(caught.value) == "FileNotFoundError: No such file or directory"
+    assert public_reason(ValueError("bad audio")) == "bad audio"
+    assert public_reason(TimeoutError()) == "TimeoutError"

@@ -59,23 +59,23 @@ async def test_play_seek_and_earn_points_once(
     await item.wait_for(timeout=10_000)
 
     await item.locator("button", has_text="Play").click()
-    await page.wait_for_function(
-        "document.querySelector('#player').currentTime > 0.5", timeout=15_000
+    await page.wait_for_function(  # a function: the page CSP forbids eval of expressions
+        "() => document.querySelector('#player').currentTime > 0.5", timeout=15_000
     )
     await page.locator("#points", has_text="10 points").wait_for(timeout=5000)
 
     middle = DURATION / 2
     await page.evaluate(f"document.querySelector('#player').currentTime = {middle}")
     await page.wait_for_function(
-        f"document.querySelector('#player').currentTime > {middle + 0.5}", timeout=15_000
+        f"() => document.querySelector('#player').currentTime > {middle + 0.5}", timeout=15_000
     )
     assert not await page.evaluate("document.querySelector('#player').paused")
     assert await _current_time(page) > middle
 
     # Playing it again (more range requests, a new stream URL) pays nothing more.
     await item.locator("button", has_text="Play").click()
-    await page.wait_for_function(
-        "document.querySelector('#player').currentTime > 0.5", timeout=15_000
+    await page.wait_for_function(  # a function: the page CSP forbids eval of expressions
+        "() => document.querySelector('#player').currentTime > 0.5", timeout=15_000
     )
     await page.reload()
     await page.wait_for_selector("#library:not([hidden])")

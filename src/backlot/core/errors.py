@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import Match
 
 log = logging.getLogger("backlot.errors")
@@ -37,6 +38,14 @@ class ProblemError(Exception):
         self.detail = detail
         self.headers = headers
         self.extra = extra
+
+
+def public_reason(exc: BaseException) -> str:
+    """What an error may say to a client or in a stored job error: an OSError's text
+    without its file names (they reveal the install paths), anything else as itself."""
+    if isinstance(exc, OSError) and (exc.filename is not None or exc.filename2 is not None):
+        return f"{type(exc).__name__}: {exc.strerror or 'input/output error'}"
+    return str(exc) or type(exc).__name__
 
 
 def bad_request(code: str, detail: str, **extra: Any) -> ProblemError:
@@ -128,8 +137,32 @@ async def _on_problem(request: Request, exc: Exception) -> JSONResponse:
     return problem_response(exc)
 
 
+# nginx's status for "the client closed the connection before the answer": no client
+# reads it, but the metrics and the access log tell an abort from a failure by it.
+CLIENT_CLOSED_REQUEST = 499
+
+
+async def _on_client_disconnect(request: Request, exc: Exception) -> JSONResponse:
+    log.info(
+        "client closed the connection during %s %s (%s)",
+        request.method,
+        request.url.path,
+        type(exc).__name__,
+    )
+    body = {
+        "type": "about:blank",
+        "title": "Client Closed Request",
+        "status": CLIENT_CLOSED_REQUEST,
+        "code": "client_closed_request",
+        "detail": "The client closed the connection before the request was read.",
+    }
+    return JSONResponse(body, status_code=CLIENT_CLOSED_REQUEST, media_type=PROBLEM_MEDIA_TYPE)
+
+
 async def _on_http_exception(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if isinstance(exc.__cause__, ClientDisconnect):  # FastAPI wraps it as a 400
+        return await _on_client_disconnect(request, exc.__cause__)
     code = _HTTP_CODES.get(exc.status_code, "http_error")
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     headers = dict(exc.headers or {})
@@ -184,6 +217,7 @@ async def _on_unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(ProblemError, _on_problem)
+    app.add_exception_handler(ClientDisconnect, _on_client_disconnect)
     app.add_exception_handler(StarletteHTTPException, _on_http_exception)
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(Exception, _on_unexpected)

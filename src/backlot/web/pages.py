@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import Scope
 
 from backlot.core.errors import ProblemError
 
@@ -21,6 +25,27 @@ VENDOR = {
 }
 
 router = APIRouter(prefix="/app", include_in_schema=False)
+log = logging.getLogger("backlot.web")
+
+
+class QuietStaticFiles(StaticFiles):
+    """StaticFiles whose every failure to find a file is a 404 problem (through the app's
+    handler), never a 500 naming the install directory: a folder npm has not installed,
+    symlink loops, names the file system refuses (Starlette handles only some of them)."""
+
+    async def check_config(self) -> None:
+        return None  # a missing folder is answered per request, below
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        try:
+            return await super().get_response(path, scope)
+        except HTTPException as exc:
+            if exc.status_code == 401:  # Starlette's answer to PermissionError
+                raise HTTPException(404) from exc
+            raise
+        except (OSError, ValueError) as exc:
+            log.info("static path %r not served: %s", path[:200], type(exc).__name__)
+            raise HTTPException(404) from exc
 
 
 @router.get("/labeling")
@@ -53,14 +78,14 @@ async def vendor_file(name: str) -> FileResponse:
         raise ProblemError(
             404,
             "browser_library_missing",
-            f"{name} is not installed: run `make` (or `npm ci` in {WEB_DIR}).",
+            f"{name} is not installed: run `make` (or `npm ci` in src/backlot/web).",
         )
     return FileResponse(path, media_type="text/javascript")
 
 
-def install_pages(app: FastAPI) -> None:
+def install_pages(app: FastAPI, node_modules: Path = NODE_MODULES) -> None:
     app.include_router(router)
-    app.mount("/app/static", StaticFiles(directory=STATIC_DIR), name="static")
+    app.mount("/app/static", QuietStaticFiles(directory=STATIC_DIR), name="static")
     # Blockly's cursors and sprites; check_dir=False: npm may install them after start-up.
-    media = StaticFiles(directory=NODE_MODULES / "blockly" / "media", check_dir=False)
+    media = QuietStaticFiles(directory=node_modules / "blockly" / "media", check_dir=False)
     app.mount("/app/vendor/blockly-media", media, name="blockly-media")

@@ -3,6 +3,8 @@
 `<root>/data/<key>` holds the bytes and `<root>/meta/<key>.json` the content type and
 ETag. A put writes a temporary file in `<root>/tmp` and renames it into place, so a
 reader sees the old object or the new one, never a part; file I/O runs in threads.
+A process that dies mid-put leaves its temporary file behind: `sweep_partial_uploads`
+removes those not written to for a while (the app runs it at start and periodically).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator
@@ -28,6 +31,7 @@ from backlot.core.storage.base import (
 )
 
 CHUNK = 256 * 1024
+log = logging.getLogger("backlot.storage")
 
 
 class LocalObjectReader:
@@ -142,6 +146,26 @@ class LocalObjectStore:
                     path.unlink()
 
         await anyio.to_thread.run_sync(remove)
+
+    async def sweep_partial_uploads(self, older_than: timedelta, now: datetime) -> int:
+        """Remove temporary files last written before `now - older_than`: what puts
+        interrupted by a crash left. A put still running writes to its file and keeps
+        it fresh. Returns how many were removed."""
+        cutoff = (now - older_than).timestamp()
+
+        def sweep() -> int:
+            removed = 0
+            for entry in os.scandir(self.root / "tmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.is_file(follow_symlinks=False) and entry.stat().st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+            return removed
+
+        removed = await anyio.to_thread.run_sync(sweep)
+        if removed:
+            log.info("removed %d partial upload(s) from the object store's tmp", removed)
+        return removed
 
     async def presigned_get(self, key: str, expires: timedelta) -> str | None:
         check_key(key)
