@@ -11,6 +11,7 @@ import pytest
 from backlot.web.pages import VENDOR
 from tests.conftest import TEST_SECRET
 from tests.helpers import running_server
+from tests.workspace.conftest import member, open_room
 
 pytestmark = [
     pytest.mark.skipif(
@@ -67,7 +68,10 @@ async def test_a_page_loads_without_csp_violations(browser: object, server: str,
 async def test_the_workspace_with_blockly_has_no_csp_violations(
     browser: object, server: str
 ) -> None:
-    page, problems = await _open(browser, f"{server}/app/workspace/{uuid.uuid4().hex[:12]}")
+    room = uuid.uuid4().hex[:12]
+    # Rooms are made by signed-in people; an anonymous visitor may edit this one.
+    await open_room(server, await member(server), room_id=room, title=room, anonymous_edit=True)
+    page, problems = await _open(browser, f"{server}/app/workspace/{room}")
     await page.fill("#join input[name=nickname]", "ann")  # type: ignore[attr-defined]
     await page.click("#join button[type=submit]")  # type: ignore[attr-defined]
     await page.wait_for_selector("#connection.online")  # type: ignore[attr-defined]
