@@ -5,7 +5,8 @@ nothing to play.
 The container is opened from the upload's spooled file (on disk past 1 MB), which FFmpeg
 reads and seeks through in small buffers, so a large file is never whole in memory. A
 file passes when it has a video or audio stream and the first of its packets decodes to
-a frame; the demuxer is bounded in how much it probes and in how many packets it reads.
+a frame. FFmpeg is bounded in how much it probes, how many packets it demuxes, and in
+how many bytes it may read in all (a crafted index could declare one packet of 2 GB).
 """
 
 from __future__ import annotations
@@ -21,6 +22,26 @@ from backlot.core.errors import ProblemError
 # first decoded frame: enough for any real file, little for a crafted one.
 PROBE_OPTIONS = {"probesize": str(8 * 1024 * 1024), "analyzeduration": str(10_000_000)}
 MAX_PACKETS = 500
+READ_BUDGET = 64 * 1024 * 1024
+
+
+class _ReadBudget:
+    """The file as FFmpeg sees it: past `budget` bytes read, it looks like its end."""
+
+    def __init__(self, file: BinaryIO, budget: int) -> None:
+        self.file, self.left = file, budget
+
+    def read(self, size: int = -1) -> bytes:
+        size = self.left if size < 0 else min(size, self.left)
+        data = self.file.read(size)
+        self.left -= len(data)
+        return data
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self.file.tell()
 
 
 def unplayable(detail: str) -> ProblemError:
@@ -31,7 +52,7 @@ def _first_frame(file: BinaryIO) -> str | None:
     """None if a video or audio stream decodes, else why not."""
     file.seek(0)
     try:
-        with av.open(file, "r", options=PROBE_OPTIONS) as container:
+        with av.open(_ReadBudget(file, READ_BUDGET), "r", options=PROBE_OPTIONS) as container:
             streams: list[av.VideoStream | av.AudioStream] = [
                 *container.streams.video,
                 *container.streams.audio,
