@@ -57,6 +57,7 @@ from backlot.settings import Settings
 from backlot.videos.deps import VideosRuntime
 from backlot.videos.router import router as videos_router
 from backlot.videos.router import view_logs_router
+from backlot.videos.service import purge_deleted_videos
 from backlot.web.pages import install_pages
 from backlot.workspace.router import router as workspace_router
 from backlot.workspace.router import socket_router as workspace_socket_router
@@ -232,6 +233,15 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             "workspace.thin_snapshots",
             settings.workspace_retention_interval_seconds,
             partial(thin_snapshots, settings=settings),
+        )
+        scheduler.add(
+            "videos.purge_deleted",
+            settings.video_purge_interval_seconds,
+            partial(
+                purge_deleted_videos,
+                store=state.storage,
+                retention_days=settings.video_deleted_retention_days,
+            ),
         )
         scheduler.start()
         sweeper = await start_temp_sweeper(state)

@@ -138,7 +138,8 @@ class Settings(BaseSettings):
         [],
         description=(
             "Hosts of external video URLs exempt from the public-address rule "
-            "(an internal media server you trust)."
+            "(an internal media server you trust): `host` means the scheme's default "
+            "port, `host:port` (`[v6]:port`) that port only."
         ),
     )
     video_accel_redirect_prefix: str | None = Field(
@@ -148,6 +149,21 @@ class Settings(BaseSettings):
             "store is local: streams of uploaded videos are answered with X-Accel-Redirect "
             "and nginx sends the bytes (see deploy/nginx.conf)."
         ),
+    )
+    video_deleted_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3650,
+        description=(
+            "Soft-deleted videos' stored files are purged this many days after the "
+            "deletion; a purged video can no longer be restored."
+        ),
+    )
+    video_purge_interval_seconds: float = Field(
+        3600,
+        gt=0,
+        le=86400,
+        description="How often deleted videos past their retention are purged (one per tick).",
     )
     plan_check_interval_seconds: float = Field(
         60,

@@ -15,10 +15,11 @@ from backlot.core.clock import FrozenClock
 from backlot.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.helpers import World, build_world
+from tests.videos.media import encoded
 
-# Enough of an MP4 for the sniffer (a `ftyp` box), then bytes.
-MP4 = b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2" + os.urandom(40_000)
-WEBM = b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01\x42\xf7\x81\x01\x42\x82\x84webm" + os.urandom(900)
+# Real media, small enough for the 100 kB limit below and past 30 kB for the range tests.
+MP4 = encoded("mp4", seconds=0.6)
+WEBM = encoded("webm", seconds=0.3)
 
 
 @pytest.fixture

@@ -53,12 +53,14 @@ def test_nginx_sends_the_bytes_via_x_accel_redirect(behind_nginx: str, sample_mp
         assert part.headers["content-type"] == "video/mp4"
         assert part.headers["content-disposition"].startswith("inline")
         assert "x-accel-redirect" not in part.headers
+        assert part.headers["x-content-type-options"] == "nosniff"
+        assert part.headers["content-security-policy"] == "sandbox"
         assert part.headers["server"].startswith("nginx")
         whole = http.get(stream, headers=headers)
         assert whole.content == data
         assert http.get(stream).status_code == 401  # nginx serves only what the app allowed
         me = http.get("/v1/users/me", headers=headers).json()
-        assert me["point"] == 10
+        assert me["point"] == 0  # the uploader earns nothing on their own video
         direct = http.get("/_protected/objects/videos/1/anything")
         assert direct.status_code == 404  # internal: not reachable from outside
 

@@ -27,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 class Library:
     base: str
     upstream: str
-    headers: dict[str, str]
+    headers: dict[str, str]  # the corporation's admin, who uploaded
+    guest: dict[str, str]  # a viewer of the same corporation
     video: int  # uploaded sample.mp4
     size: int
     data: bytes
@@ -50,7 +51,7 @@ def library(tmp_path_factory: pytest.TempPathFactory, sample_mp4: Path) -> Itera
     env = {
         "BACKLOT_SECRET_KEY": TEST_SECRET,
         "BACKLOT_LOG_LEVEL": "warning",
-        "BACKLOT_VIDEO_URL_ALLOWED_HOSTS": '["127.0.0.1"]',
+        "BACKLOT_VIDEO_URL_ALLOWED_HOSTS": f'["127.0.0.1:{port}"]',  # that port only
     }
     with (
         running_process(upstream_cmd, ROOT, {"UPSTREAM_FILE": str(sample_mp4)}, port) as upstream,
@@ -70,7 +71,11 @@ def library(tmp_path_factory: pytest.TempPathFactory, sample_mp4: Path) -> Itera
                 headers=headers,
             )
             assert made.status_code == 201, made.text
-        yield Library(base, upstream, headers, made.json()["id"], len(data), data)
+            guest = {"email": unique_email("viewer"), "password": PASSWORD}
+            assert http.post("/v1/users", json=guest, headers=headers).status_code == 201
+            login = http.post("/v1/auth/login", json=guest)
+            guest_headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        yield Library(base, upstream, headers, guest_headers, made.json()["id"], len(data), data)
 
 
 def _get(lib: Library, path: str, **headers: str) -> httpx.Response:
@@ -169,3 +174,55 @@ def test_upstream_is_closed_when_the_client_goes(library: Library) -> None:
     while httpx.get(f"{library.upstream}/stats").json()["slow"] == before:
         assert time.monotonic() < deadline, "the upstream is still being read"
         time.sleep(0.1)
+
+
+def _points(lib: Library) -> int:
+    return int(httpx.get(f"{lib.base}/v1/users/me", headers=lib.guest).json()["point"])
+
+
+def test_proxied_html_is_an_attachment_never_a_page(library: Library) -> None:
+    video = _register(library, "/page", "Not a video")
+    for method in ("GET", "HEAD"):
+        answer = httpx.request(
+            method, f"{library.base}/v1/videos/stream/{video}", headers=library.headers
+        )
+        assert answer.status_code == 200
+        assert answer.headers["content-type"] == "application/octet-stream"
+        assert answer.headers["content-disposition"].startswith("attachment")
+        assert answer.headers["x-content-type-options"] == "nosniff"
+        assert answer.headers["content-security-policy"] == "sandbox"
+    remote = _register(library, "/video", "Remote video")
+    for range_ in ("bytes=0-99", None):
+        extra = {"Range": range_} if range_ else {}
+        played = _get(library, f"/v1/videos/stream/{remote}", **extra)
+        assert played.status_code == (206 if range_ else 200)
+        assert played.headers["content-type"] == "video/mp4"
+        assert played.headers["content-disposition"].startswith("inline")
+        assert played.headers["x-content-type-options"] == "nosniff"
+        assert played.headers["content-security-policy"] == "sandbox"
+
+
+def test_proxied_views_pay_once_the_stream_starts(library: Library) -> None:
+    broken = _register(library, "/broken", "Broken")
+    before = _points(library)
+    failed = httpx.get(f"{library.base}/v1/videos/stream/{broken}", headers=library.guest)
+    assert failed.status_code == 502
+    assert _points(library) == before
+    working = _register(library, "/video", "Working")
+    played = httpx.get(
+        f"{library.base}/v1/videos/stream/{working}",
+        headers={**library.guest, "Range": "bytes=0-99"},
+    )
+    assert played.status_code == 206
+    assert _points(library) == before + 10
+
+
+def test_allow_list_entry_is_for_its_port_only(library: Library) -> None:
+    port = int(library.upstream.rsplit(":", 1)[1])
+    refused = httpx.post(
+        f"{library.base}/v1/videos",
+        json={"name": "Next door", "file_path": f"http://127.0.0.1:{port + 1}/video"},
+        headers=library.headers,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "url_not_allowed"

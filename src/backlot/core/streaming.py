@@ -2,12 +2,16 @@
 `Range` (one range; 206 with `Content-Range`, 416 when unsatisfiable), `If-Range`,
 `If-None-Match` / `If-Modified-Since` (304), `If-Match` (412), `HEAD`, `ETag`,
 `Last-Modified`, `Accept-Ranges`, and an inline `Content-Disposition`.
+
+Every answer carries STREAM_HEADERS: a browser never guesses another type than the one
+sent, and a document it might still render (an HTML file opened from its URL) runs in a
+sandbox with no origin, so stored bytes cannot script the service's pages.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any, Literal
 from urllib.parse import quote
@@ -21,6 +25,15 @@ from backlot.core.storage import ObjectInfo, ObjectNotFoundError, ObjectStore
 _RANGE = re.compile(r"^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$", re.IGNORECASE)
 
 Unsatisfiable = Literal["unsatisfiable"]
+OnStart = Callable[[], Awaitable[object]]
+
+STREAM_HEADERS = {"x-content-type-options": "nosniff", "content-security-policy": "sandbox"}
+
+
+def is_media_type(content_type: str) -> bool:
+    """Audio or video, which a browser plays and never runs."""
+    main = content_type.split(";", 1)[0].strip().lower()
+    return main.startswith(("video/", "audio/")) and main.count("/") == 1
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | Unsatisfiable | None:
@@ -108,7 +121,10 @@ async def object_response(
     filename: str,
     cache_control: str = "private, max-age=0, must-revalidate",
     extra_headers: Mapping[str, str] | None = None,
+    on_start: OnStart | None = None,
 ) -> Response:
+    """The object's answer; `on_start` runs for a GET answered 200/206 once the bytes
+    are open and about to be sent (a failure there closes them and fails the answer)."""
     try:
         info = await store.stat(key)
     except ObjectNotFoundError as exc:
@@ -119,7 +135,7 @@ async def object_response(
         "Last-Modified": format_datetime(info.modified, usegmt=True),
         "Content-Disposition": content_disposition(filename),
         "Cache-Control": cache_control,
-        "X-Content-Type-Options": "nosniff",
+        **STREAM_HEADERS,
         **(extra_headers or {}),
     }
     if _precondition_failed(request, info):
@@ -155,6 +171,12 @@ async def object_response(
         reader = await store.open(key, start, end)
     except ObjectNotFoundError as exc:
         raise ProblemError(404, "not_found", "The file's content is gone.") from exc
+    if on_start is not None:
+        try:
+            await on_start()
+        except BaseException:
+            await reader.aclose()
+            raise
 
     async def body() -> AsyncIterator[bytes]:
         try:

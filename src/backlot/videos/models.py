@@ -37,6 +37,9 @@ class Video(Timestamps, Base):
     size: Mapped[int | None] = mapped_column(BigInteger)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     deleted_at: Mapped[datetime | None]
+    # Set when a deleted video's stored bytes were removed after the retention period:
+    # the row stays (its view log is the points ledger) but can never be restored.
+    purged_at: Mapped[datetime | None]
 
 
 class VideoViewLog(Base):

@@ -22,11 +22,19 @@ from backlot.core.errors import ProblemError, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.sniff import VIDEO_TYPES
-from backlot.core.streaming import content_disposition, object_response, range_responses
+from backlot.core.storage import ObjectNotFoundError, ObjectStore
+from backlot.core.streaming import (
+    STREAM_HEADERS,
+    OnStart,
+    content_disposition,
+    object_response,
+    range_responses,
+)
 from backlot.core.uploads import store_upload
 from backlot.videos import service
 from backlot.videos.deps import VideosDep
 from backlot.videos.models import Video
+from backlot.videos.probe import check_playable
 from backlot.videos.proxy import proxy_video
 from backlot.videos.schemas import (
     StreamUrl,
@@ -161,6 +169,12 @@ async def create_video(
             allowed=VIDEO_TYPES,
             max_bytes=state.settings.video_max_upload_bytes,
         )
+        try:
+            # The spooled upload, not the store: a local read, whatever the backend.
+            await check_playable(file.file)
+        except BaseException:
+            await state.storage.delete(content.key)
+            raise
     return video_read(await service.add_uploaded(session, state.storage, user, name, content))
 
 
@@ -188,13 +202,16 @@ async def delete_video(
 
 
 @router.post(
-    "/{video_id:int}/restore", response_model=VideoRead, responses=problem_responses(402, 403, 404)
+    "/{video_id:int}/restore",
+    response_model=VideoRead,
+    responses=problem_responses(402, 403, 404, 410),
 )
 async def restore_video(
     session: SessionDep, state: StateDep, user: CurrentPrincipal, video_id: IdPath
 ) -> Any:
     """Admins bring back a deleted video: only while the corporation's plan is paid
-    (402 `plan_required` otherwise)."""
+    (402 `plan_required` otherwise), and only within BACKLOT_VIDEO_DELETED_RETENTION_DAYS
+    of its deletion (410 `video_purged` after: its file is gone)."""
     return video_read(await service.restore(session, user, video_id, state.clock.now()))
 
 
@@ -235,17 +252,22 @@ async def stream_video(
     ] = None,
 ) -> Response:
     """The video's bytes, with Range (seeking), validators and HEAD. A GET is a view: the
-    viewer's first view of this video pays 10 points, exactly once."""
+    viewer's first view of another's video pays 10 points, exactly once, when its bytes
+    start flowing (not for a HEAD, a 304, a missing file or a failed upstream)."""
     user_id = scoped_user_id(state.signer, bearer, token, STREAM_AUDIENCE, vid=video_id)
     viewer = await principal_of(request, state, user_id)
-    # A short transaction of its own: the claim commits before the first byte, and no
-    # connection is held while the bytes flow.
+    # Short transactions of their own: no connection is held while the bytes flow.
     async with unit_of_work(state.sessionmaker) as session:
         video = await service.get_video(session, viewer, video_id)
-        if request.method == "GET":
-            await service.record_view(session, viewer.id, video.id)
         key, url, name = video.object_key, video.source_url, video.name
-        media_type = video.content_type
+        media_type, uploader = video.content_type, video.uploaded_by_id
+
+    async def pay_view() -> None:
+        if request.method != "GET" or viewer.id == uploader:
+            return  # nobody mints points on their own video
+        async with unit_of_work(state.sessionmaker) as session:
+            await service.record_view(session, viewer.id, video_id)
+
     if url is not None:
         return await proxy_video(
             videos.http,
@@ -253,20 +275,46 @@ async def stream_video(
             url,
             filename=name,
             allowed_hosts=state.settings.video_url_allowed_hosts,
+            on_start=pay_view,
         )
     assert key is not None
     prefix = state.settings.video_accel_redirect_prefix
     if prefix:
-        # nginx sends the bytes (ranges included) from its internal location.
-        return Response(
-            media_type=media_type,
-            headers={
-                "X-Accel-Redirect": f"{prefix.rstrip('/')}/{key}",
-                "Content-Disposition": content_disposition(name),
-                "Cache-Control": "private, max-age=0, must-revalidate",
-            },
+        return await _accel_redirect(
+            request, state.storage, key, prefix, name, media_type, pay_view
         )
-    return await object_response(request, state.storage, key, filename=name)
+    return await object_response(request, state.storage, key, filename=name, on_start=pay_view)
+
+
+async def _accel_redirect(
+    request: Request,
+    storage: ObjectStore,
+    key: str,
+    prefix: str,
+    name: str,
+    media_type: str | None,
+    on_start: OnStart,
+) -> Response:
+    """nginx sends the bytes (ranges included) from its internal location; the object is
+    looked at first, so a missing one is a 404 that pays nothing."""
+    try:
+        await storage.stat(key)
+    except ObjectNotFoundError as exc:
+        raise ProblemError(404, "not_found", "The file's content is gone.") from exc
+    if (
+        request.headers.get("if-none-match") is None
+        and request.headers.get("if-modified-since") is None
+    ):
+        await on_start()  # a conditional GET may well be a 304 from nginx: no view
+    return Response(
+        media_type=media_type,
+        headers={
+            "X-Accel-Redirect": f"{prefix.rstrip('/')}/{key}",
+            "Content-Disposition": content_disposition(name),
+            "Cache-Control": "private, max-age=0, must-revalidate",
+            **STREAM_HEADERS,
+        },
+    )
 
 
 @view_logs_router.get("", response_model=Page[ViewLogRead])

@@ -6,14 +6,14 @@ Every query is scoped to the actor's corporation; another corporation's video is
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import Corporation, PlanType, User
 from backlot.accounts.principal import Actor
-from backlot.core.db import on_rollback
+from backlot.core.db import after_commit, on_rollback
 from backlot.core.errors import ProblemError, forbidden, not_found
 from backlot.core.paging import fetch_page
 from backlot.core.scheduling import insert_ignore
@@ -55,6 +55,7 @@ async def list_videos(
         return [], 0
     stmt: Select[Video] = select(Video).where(Video.corporation_id == actor.corporation_id)
     stmt = stmt.where(Video.deleted_at.is_not(None) if deleted else Video.deleted_at.is_(None))
+    stmt = stmt.where(Video.purged_at.is_(None))  # the bin lists what can come back
     return await fetch_page(session, stmt.order_by(Video.id.desc()), limit, offset)
 
 
@@ -119,9 +120,54 @@ async def restore(session: AsyncSession, actor: Actor, video_id: int, now: datet
             "Restoring deleted videos needs a paid plan.",
             plan=corporation.effective_plan(now).value,
         )
-    video.deleted_at = None
-    await session.flush()
+    if video.purged_at is not None:
+        raise _purged()
+    # Conditional, so a purge committing meanwhile wins: the row is re-read under its
+    # lock and a purged video stays deleted.
+    restored = await session.execute(
+        update(Video)
+        .where(Video.id == video.id, Video.purged_at.is_(None), Video.deleted_at.is_not(None))
+        .values(deleted_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    if restored.rowcount != 1:  # type: ignore[attr-defined]
+        raise _purged()
+    await session.refresh(video)
     return video
+
+
+def _purged() -> ProblemError:
+    return ProblemError(
+        410, "video_purged", "This video was deleted too long ago: its file is gone for good."
+    )
+
+
+async def purge_deleted_videos(
+    session: AsyncSession, now: datetime, *, store: ObjectStore, retention_days: int
+) -> int:
+    """Mark the videos deleted more than `retention_days` ago purged, and remove their
+    stored bytes once that commits (a failed removal leaves an orphan object, never a
+    restorable video without its bytes). Registered URLs have no bytes but the same
+    retention. The number purged."""
+    purged = await session.execute(
+        update(Video)
+        .where(
+            Video.deleted_at.is_not(None), Video.deleted_at <= now - timedelta(days=retention_days)
+        )
+        .where(Video.purged_at.is_(None))
+        .values(purged_at=now)
+        .returning(Video.object_key)
+        .execution_options(synchronize_session=False)
+    )
+    rows = purged.all()
+    keys = [key for (key,) in rows if key is not None]
+
+    async def remove() -> None:
+        for key in keys:
+            await store.delete(key)
+
+    after_commit(session, remove)
+    return len(rows)
 
 
 async def record_view(session: AsyncSession, user_id: int, video_id: int) -> bool:
