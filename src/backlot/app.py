@@ -7,6 +7,7 @@ import logging
 import re
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +47,7 @@ from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingProject
 from backlot.labeling.realtime import LabelingSockets
 from backlot.labeling.router import router as labeling_router
-from backlot.labeling.tasks import LabelingRuntime
+from backlot.labeling.tasks import AUDIT_PRUNE_INTERVAL_SECONDS, LabelingRuntime, prune_lock_audit
 from backlot.ops import router as ops_router
 from backlot.settings import Settings
 from backlot.videos.deps import VideosRuntime
@@ -200,6 +201,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 settings=settings,
                 enqueue=dubbing.enqueue,
                 publish=dubbing.runner.publish,
+            ),
+        )
+        scheduler.add(
+            "labeling.prune_lock_audit",
+            AUDIT_PRUNE_INTERVAL_SECONDS,
+            partial(
+                prune_lock_audit,
+                retention=timedelta(days=settings.labeling_audit_retention_days),
             ),
         )
         scheduler.start()
