@@ -16,12 +16,15 @@ from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 import socketio
+from redis.asyncio import Redis
 
 from tests.conftest import REDIS_URL, TEST_SECRET, needs_redis
+from tests.contract.conftest import delete_prefix
 from tests.helpers import PASSWORD, running_server, unique_email
 
 FAST = {
@@ -384,3 +387,50 @@ async def test_oversized_message_drops_only_that_client(server: str) -> None:
         body = {"project_id": team.project, "file_name": "a.jpg"}
         assert (await rest(team, team.guest, "/v1/labeling/lock", body)).status_code == 200
         assert (await watcher.next())[0] == "lock_acquired"  # everyone else is unaffected
+
+
+def on_database(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+@needs_redis
+async def test_socketio_fan_out_stays_within_one_redis_database(tmp_path: Path) -> None:
+    """Pub/sub channels are global to a Redis server, whatever the database number: two
+    services on different databases (same prefix) must not hear each other's emits,
+    while processes of one service (same database and prefix) do."""
+    assert REDIS_URL is not None
+    own = int(urlsplit(REDIS_URL).path.strip("/") or 0)
+    other = 15 if own != 15 else 14
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    env = {**FAST, "BACKLOT_REDIS_PREFIX": prefix, "BACKLOT_LABELING_LOCK_TTL_SECONDS": "60"}
+    here = {**env, "BACKLOT_REDIS_URL": REDIS_URL}
+    here["BACKLOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'here.db'}"
+    there = {**env, "BACKLOT_REDIS_URL": on_database(REDIS_URL, other)}
+    there["BACKLOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'there.db'}"
+    try:
+        with ExitStack() as stack:
+            base_a = stack.enter_context(running_server(tmp_path, here))
+            base_a2 = stack.enter_context(running_server(tmp_path, here))
+            base_b = stack.enter_context(running_server(tmp_path, there))
+            team_a, team_b = await make_team(base_a), await make_team(base_b)
+            assert team_a.project == team_b.project  # same room name on both services
+            async with (
+                listening(base_b, team_b.admin, team_b.project) as on_b,
+                listening(base_a2, team_a.admin, team_a.project) as on_a2,
+            ):
+                body = {"project_id": team_a.project, "file_name": "from-a.jpg"}
+                assert (await rest(team_a, team_a.guest, "/v1/labeling/lock", body)).is_success
+                # The other process of the same service hears it.
+                name, data = await on_a2.next()
+                assert (name, data["file"]) == ("lock_acquired", "from-a.jpg")
+                body = {"project_id": team_b.project, "file_name": "from-b.jpg"}
+                assert (await rest(team_b, team_b.guest, "/v1/labeling/lock", body)).is_success
+                # A's emit was published first: had B heard it, it would come first.
+                name, data = await on_b.next()
+                assert (name, data["file"]) == ("lock_acquired", "from-b.jpg")
+    finally:
+        for url in (REDIS_URL, on_database(REDIS_URL, other)):
+            redis = Redis.from_url(url)
+            await delete_prefix(redis, prefix)
+            await redis.aclose()
