@@ -178,6 +178,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         labeling = LabelingRuntime(journal, presence, projects)
         app.state.labeling = labeling
         sockets = LabelingSockets(sio, app, journal, presence)
+        sockets.start()
         labeling.start(state)
         workspace = WorkspaceRuntime.build(state)
         app.state.workspace = workspace
