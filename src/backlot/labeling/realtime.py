@@ -43,6 +43,9 @@ log = logging.getLogger("backlot.labeling")
 PRESENCE_TTL = timedelta(seconds=120)
 
 
+CLOSING = {"ok": False, "code": "closing", "message": "The connection is closing."}
+
+
 class SocketError(Exception):
     """A refused event; `fatal` ones close the connection after the `error` event."""
 
@@ -113,6 +116,9 @@ class LabelingSockets:
         for project_id in list(session.get("projects", ())):
             await self._leave(sid, session, project_id)
         self._closing.discard(sid)
+
+    def _open(self, sid: str) -> bool:
+        return sid not in self._closing and self.sio.manager.is_connected(sid, "/")
 
     async def _principal(self, subject: str) -> Principal:
         """The token's user from the principal cache (a short read on a miss)."""
@@ -190,9 +196,8 @@ class LabelingSockets:
         """Run a handler; errors go back as the ack and as an `error` event, and the
         connection stays open unless the error is fatal. Counted against the socket's
         rate before anything else, so a flood costs no database or Redis work."""
-        if sid in self._closing or not self.sio.manager.is_connected(sid, "/"):
-            # Events queued before a close are dropped unread.
-            return {"ok": False, "code": "closing", "message": "The connection is closing."}
+        if not self._open(sid):
+            return CLOSING  # events queued before a close are dropped unread
         if not await self._limiter.take(sid):
             error = {"code": "rate_limited", "message": "Too many events: slow down."}
             await self._close(sid, **error)
@@ -211,6 +216,10 @@ class LabelingSockets:
         except ValidationError as exc:
             fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             error = {"code": "validation_failed", "message": fields or "bad payload"}
+        except Exception:
+            if not self._open(sid):  # disconnected mid-event: nothing left to answer
+                return CLOSING
+            raise
         await self.sio.emit("error", error, to=sid, ignore_queue=True)
         return {"ok": False, **error}
 
@@ -238,8 +247,13 @@ class LabelingSockets:
             state.sessionmaker, self.app.state.labeling.projects, user, request.project_id
         )
         scope = str(project_id)
-        await self.presence.acquire(scope, f"{user.id}:{sid}", str(user.id), PRESENCE_TTL)
+        # Listed first, so a disconnect while we wait leaves the project too.
         session["projects"].add(project_id)
+        await self.presence.acquire(scope, f"{user.id}:{sid}", str(user.id), PRESENCE_TTL)
+        if not self._open(sid):
+            # Closed while we waited: its disconnect may have run before this presence.
+            await self.presence.release(scope, f"{user.id}:{sid}", str(user.id))
+            return CLOSING
         await self.sio.enter_room(sid, project_room(project_id))
         channel = project_channel(project_id)
         seq = await state.bus.last_seq(channel)
