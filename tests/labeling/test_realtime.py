@@ -22,15 +22,19 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 import socketio
+import uvicorn
 from redis.asyncio import Redis
 
+from backlot.app import create_asgi_app
 from backlot.core.bus import build_bus
 from backlot.core.clock import SystemClock
 from backlot.core.security import ACCESS_AUDIENCE, TokenSigner
 from backlot.core.sessions import announce_session_end
+from backlot.core.state import AppState
+from backlot.settings import Settings
 from tests.conftest import REDIS_URL, TEST_SECRET, needs_redis
 from tests.contract.conftest import delete_prefix
-from tests.helpers import PASSWORD, running_server, unique_email
+from tests.helpers import PASSWORD, free_port, running_server, unique_email
 
 FAST = {
     "BACKLOT_SECRET_KEY": TEST_SECRET,
@@ -539,3 +543,39 @@ async def test_an_ended_session_disconnects_the_users_sockets_on_every_process(
         await bus.close()
         await delete_prefix(redis, prefix)
         await redis.aclose()
+
+
+@asynccontextmanager
+async def serving_in_process(settings: Settings) -> AsyncIterator[tuple[str, AppState]]:
+    """The app under a real uvicorn in this process, so the test reaches its in-process
+    bus (the embedded shape has no other way in)."""
+    asgi = create_asgi_app(settings)
+    assert isinstance(asgi, socketio.ASGIApp)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(asgi, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not serving.done(), "the server did not start"
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}", asgi.other_asgi_app.state.backlot
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_an_ended_session_disconnects_the_users_sockets(settings: Settings) -> None:
+    """Both shapes: in-process bus embedded, Redis scaled."""
+    async with serving_in_process(settings) as (base, state):
+        team = await make_team(base)
+        async with (
+            listening(base, team.guest, team.project) as guest,
+            listening(base, team.admin, team.project) as admin,
+        ):
+            await announce_session_end(state.bus, team.guest_id, "password_changed")
+            error = await next_error(guest)
+            assert (error["code"], error["reason"]) == ("session_ended", "password_changed")
+            assert await disconnected(guest.client)
+            assert (await admin.client.call("heartbeat", {}, timeout=5))["ok"]
