@@ -197,7 +197,7 @@ class LabelingSockets:
         connection stays open unless the error is fatal. Counted against the socket's
         rate before anything else, so a flood costs no database or Redis work."""
         if not self._open(sid):
-            return CLOSING  # events queued before a close are dropped unread
+            return {**CLOSING}  # events queued before a close are dropped unread
         if not await self._limiter.take(sid):
             error = {"code": "rate_limited", "message": "Too many events: slow down."}
             await self._close(sid, **error)
@@ -218,7 +218,7 @@ class LabelingSockets:
             error = {"code": "validation_failed", "message": fields or "bad payload"}
         except Exception:
             if not self._open(sid):  # disconnected mid-event: nothing left to answer
-                return CLOSING
+                return {**CLOSING}
             raise
         await self.sio.emit("error", error, to=sid, ignore_queue=True)
         return {"ok": False, **error}
@@ -253,7 +253,7 @@ class LabelingSockets:
         if not self._open(sid):
             # Closed while we waited: its disconnect may have run before this presence.
             await self.presence.release(scope, f"{user.id}:{sid}", str(user.id))
-            return CLOSING
+            return {**CLOSING}
         await self.sio.enter_room(sid, project_room(project_id))
         channel = project_channel(project_id)
         seq = await state.bus.last_seq(channel)
