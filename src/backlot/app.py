@@ -51,7 +51,7 @@ from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingProject
 from backlot.labeling.realtime import LabelingSockets
 from backlot.labeling.router import router as labeling_router
-from backlot.labeling.tasks import LabelingRuntime
+from backlot.labeling.tasks import AUDIT_PRUNE_INTERVAL_SECONDS, LabelingRuntime, prune_lock_audit
 from backlot.ops import router as ops_router
 from backlot.settings import Settings
 from backlot.videos.deps import VideosRuntime
@@ -204,6 +204,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         labeling = LabelingRuntime(journal, presence, projects)
         app.state.labeling = labeling
         sockets = LabelingSockets(sio, app, journal, presence)
+        sockets.start()
         labeling.start(state)
         workspace = WorkspaceRuntime.build(state)
         app.state.workspace = workspace
@@ -241,6 +242,14 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
                 purge_deleted_videos,
                 store=state.storage,
                 retention_days=settings.video_deleted_retention_days,
+            ),
+        )
+        scheduler.add(
+            "labeling.prune_lock_audit",
+            AUDIT_PRUNE_INTERVAL_SECONDS,
+            partial(
+                prune_lock_audit,
+                retention=timedelta(days=settings.labeling_audit_retention_days),
             ),
         )
         scheduler.start()

@@ -177,6 +177,23 @@ class Settings(BaseSettings):
     labeling_disconnect_grace_seconds: float = Field(
         5, ge=0, le=3600, description="How long a vanished socket's locks are kept (page reloads)."
     )
+    labeling_socket_messages_per_second: float = Field(
+        5, gt=0, description="Sustained events per second one labeling Socket.IO client may send."
+    )
+    labeling_socket_message_burst: int = Field(
+        20,
+        ge=1,
+        description="Events a labeling socket may send at once; a flood gets rate_limited and is "
+        "disconnected.",
+    )
+    labeling_audit_retention_days: int = Field(
+        90, ge=1, le=36500, description="Lock audit rows older than this are deleted (hourly)."
+    )
+    socketio_channel: str | None = Field(
+        None,
+        description="Redis pub/sub channel of Socket.IO fan-out; default "
+        "<prefix>backlot-socketio:db<N> from BACKLOT_REDIS_PREFIX and the Redis URL's database.",
+    )
     workspace_lock_ttl_seconds: float = Field(
         30,
         gt=0,

@@ -61,6 +61,27 @@ async def test_fencing_tokens_increase_per_resource(store: LockStore) -> None:
     assert tokens == sorted(set(tokens))
 
 
+async def test_fencing_tokens_increase_per_scope_across_resources(
+    store: LockStore, clock: FrozenClock
+) -> None:
+    """One counter per scope: every new grant in the scope outranks every earlier one,
+    whatever the resource, through release, expiry, forced release and re-acquire."""
+    tokens = [granted(await store.acquire("p1", "a.jpg", "alice", TTL)).lock.token]
+    tokens.append(granted(await store.acquire("p1", "b.jpg", "bob", TTL)).lock.token)
+    await store.release("p1", "a.jpg", "alice")
+    tokens.append(granted(await store.acquire("p1", "a.jpg", "bob", TTL)).lock.token)
+    clock.advance(TTL)
+    assert len(await store.sweep()) == 2
+    tokens.append(granted(await store.acquire("p1", "b.jpg", "carol", TTL)).lock.token)
+    tokens.append(granted(await store.acquire("p1", "c.jpg", "carol", TTL)).lock.token)
+    await store.force_release("p1", "c.jpg")
+    tokens.append(granted(await store.acquire("p1", "d.jpg", "alice", TTL)).lock.token)
+    assert tokens == sorted(set(tokens)), tokens
+    assert tokens[-1] > tokens[-2] + 1  # the forced release used one up
+    # Another scope counts on its own.
+    assert granted(await store.acquire("p2", "a.jpg", "alice", TTL)).lock.token < tokens[-1]
+
+
 async def test_owner_limit_and_switch(store: LockStore) -> None:
     granted(await store.acquire("p1", "a.jpg", "alice", TTL, max_per_owner=1))
     denial = denied(await store.acquire("p1", "b.jpg", "alice", TTL, max_per_owner=1))

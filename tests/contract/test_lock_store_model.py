@@ -46,7 +46,7 @@ class LockModel:
     def __init__(self) -> None:
         self.now = 0.0
         self.current: dict[tuple[str, str], ModelLock] = {}
-        self.fences: dict[tuple[str, str], int] = {}
+        self.fences: dict[str, int] = {}  # one fencing counter per scope
         self.instances: dict[tuple[str, str, int], ModelLock] = {}
 
     def live(self, scope: str, resource: str) -> ModelLock | None:
@@ -63,8 +63,8 @@ class LockModel:
         )
 
     def take(self, scope: str, resource: str, owner: str, ttl: float) -> int:
-        token = self.fences.get((scope, resource), 0) + 1
-        self.fences[(scope, resource)] = token
+        token = self.fences.get(scope, 0) + 1
+        self.fences[scope] = token
         lock = ModelLock(owner, token, self.now + ttl)
         self.current[(scope, resource)] = lock
         self.instances[(scope, resource, token)] = lock
@@ -189,7 +189,7 @@ class LockMachine(RuleBasedStateMachine):
             assert result.outcome is ReleaseOutcome.released
             assert result.lock is not None
             self.released([result.lock])
-            self.model.fences[(scope, resource)] += 1
+            self.model.fences[scope] += 1
 
     @rule(scope=SCOPES, owner=OWNERS)
     def release_owner(self, scope: str, owner: str) -> None:

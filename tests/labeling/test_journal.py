@@ -3,20 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backlot.accounts.models import Corporation
+from backlot.app import create_app
 from backlot.core.bus.memory import MemoryEventBus
 from backlot.core.clock import FrozenClock
 from backlot.core.db import build_engine, build_sessionmaker, unit_of_work
 from backlot.core.locks import Lock
+from backlot.core.scheduling import ScheduledRun
 from backlot.labeling.events import LabelingEvents, LockChange
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingProject, LockEvent
 from backlot.labeling.schemas import ReleaseReason
+from backlot.settings import Settings
 
 
 async def _projects(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> list[int]:
@@ -121,5 +124,46 @@ async def test_a_database_outage_delays_rows_but_loses_none(database_url: str) -
         assert failing["left"] == 0
         assert await _count(sessionmaker) == 1
         await journal.stop()
+    finally:
+        await engine.dispose()
+
+
+async def test_audit_rows_older_than_the_retention_are_deleted_by_the_scheduler(
+    settings: Settings, clock: FrozenClock
+) -> None:
+    """Locking ever-new names grows the audit trail; the periodic job bounds it by age."""
+    settings.labeling_audit_retention_days = 30
+    engine = build_engine(settings.database_url)
+    sessionmaker = build_sessionmaker(engine)
+    try:
+        (project,) = await _projects(sessionmaker, 1)
+        ages = {"old.jpg": timedelta(days=31), "recent.jpg": timedelta(days=29)}
+        async with unit_of_work(sessionmaker) as session:
+            for name, age in ages.items():
+                session.add(
+                    LockEvent(
+                        project_id=project,
+                        file_name=name,
+                        action="acquired",
+                        holder_id=7,
+                        token=1,
+                        at=clock.now() - age,
+                    )
+                )
+        application = create_app(settings, clock)
+        async with application.router.lifespan_context(application):
+            for _ in range(200):  # the first tick runs as the scheduler starts
+                async with sessionmaker() as session:
+                    ran = await session.scalar(
+                        select(ScheduledRun.result).where(
+                            ScheduledRun.job == "labeling.prune_lock_audit"
+                        )
+                    )
+                if ran is not None:
+                    break
+                await asyncio.sleep(0.05)
+        assert ran == "1"
+        async with sessionmaker() as session:
+            assert list(await session.scalars(select(LockEvent.file_name))) == ["recent.jpg"]
     finally:
         await engine.dispose()

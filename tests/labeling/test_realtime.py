@@ -14,15 +14,27 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import ExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 import socketio
+import uvicorn
+from redis.asyncio import Redis
 
+from backlot.app import create_asgi_app
+from backlot.core.bus import build_bus
+from backlot.core.clock import SystemClock
+from backlot.core.security import ACCESS_AUDIENCE, TokenSigner
+from backlot.core.sessions import announce_session_end
+from backlot.core.state import AppState
+from backlot.settings import Settings
 from tests.conftest import REDIS_URL, TEST_SECRET, needs_redis
-from tests.helpers import PASSWORD, running_server, unique_email
+from tests.contract.conftest import delete_prefix
+from tests.helpers import PASSWORD, free_port, running_server, unique_email
 
 FAST = {
     "BACKLOT_SECRET_KEY": TEST_SECRET,
@@ -384,3 +396,186 @@ async def test_oversized_message_drops_only_that_client(server: str) -> None:
         body = {"project_id": team.project, "file_name": "a.jpg"}
         assert (await rest(team, team.guest, "/v1/labeling/lock", body)).status_code == 200
         assert (await watcher.next())[0] == "lock_acquired"  # everyone else is unaffected
+
+
+def on_database(url: str, db: int) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
+
+@needs_redis
+async def test_socketio_fan_out_stays_within_one_redis_database(tmp_path: Path) -> None:
+    """Pub/sub channels are global to a Redis server, whatever the database number: two
+    services on different databases (same prefix) must not hear each other's emits,
+    while processes of one service (same database and prefix) do."""
+    assert REDIS_URL is not None
+    own = int(urlsplit(REDIS_URL).path.strip("/") or 0)
+    other = 15 if own != 15 else 14
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    env = {**FAST, "BACKLOT_REDIS_PREFIX": prefix, "BACKLOT_LABELING_LOCK_TTL_SECONDS": "60"}
+    here = {**env, "BACKLOT_REDIS_URL": REDIS_URL}
+    here["BACKLOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'here.db'}"
+    there = {**env, "BACKLOT_REDIS_URL": on_database(REDIS_URL, other)}
+    there["BACKLOT_DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'there.db'}"
+    try:
+        with ExitStack() as stack:
+            base_a = stack.enter_context(running_server(tmp_path, here))
+            base_b = stack.enter_context(running_server(tmp_path, there))
+            base_b2 = stack.enter_context(running_server(tmp_path, there))
+            team_a, team_b = await make_team(base_a), await make_team(base_b)
+            assert team_a.project == team_b.project  # same room name on both services
+            async with listening(base_b, team_b.admin, team_b.project) as on_b:
+                body = {"project_id": team_a.project, "file_name": "from-a.jpg"}
+                assert (await rest(team_a, team_a.guest, "/v1/labeling/lock", body)).is_success
+                # B hears the other process of its own service through Redis, like it
+                # would hear A's emit had they shared a channel, and A's came first.
+                team_b2 = Team(base_b2, team_b.project, team_b.admin, team_b.guest, 0)
+                body = {"project_id": team_b.project, "file_name": "from-b2.jpg"}
+                assert (await rest(team_b2, team_b.guest, "/v1/labeling/lock", body)).is_success
+                name, data = await on_b.next()
+                assert (name, data["file"]) == ("lock_acquired", "from-b2.jpg")
+    finally:
+        for url in (REDIS_URL, on_database(REDIS_URL, other)):
+            redis = Redis.from_url(url)
+            await delete_prefix(redis, prefix)
+            await redis.aclose()
+
+
+async def disconnected(client: socketio.AsyncClient) -> bool:
+    """Wait (bounded) for the server to close the client's connection."""
+    for _ in range(100):
+        if not client.connected:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+async def next_error(listener: Listener) -> dict[str, Any]:
+    while True:
+        name, data = await listener.next()
+        if name == "error":
+            return data
+
+
+async def test_an_event_flood_gets_rate_limited_then_disconnected(server: str) -> None:
+    team = await make_team(server)
+    other = await make_team(server)
+    async with listening(server, other.admin, other.project) as bystander:
+        flooder = Listener()
+        await flooder.client.connect(server, auth={"token": team.guest}, transports=["websocket"])
+        for _ in range(300):
+            await flooder.client.emit("join_project", {"project_id": team.project})
+        assert (await next_error(flooder))["code"] == "rate_limited"
+        assert await disconnected(flooder.client)
+        # Everyone else is served as before.
+        body = {"project_id": other.project, "file_name": "a.jpg"}
+        assert (await rest(other, other.admin, "/v1/labeling/lock", body)).status_code == 200
+        assert (await bystander.next())[0] == "lock_acquired"
+
+
+def access_token(user_id: int, seconds: int) -> str:
+    """An access token of `user_id` signed as the server does, living `seconds`."""
+    signer = TokenSigner(TEST_SECRET, "backlot", SystemClock())
+    return signer.issue(str(user_id), ACCESS_AUDIENCE, timedelta(seconds=seconds))
+
+
+async def test_a_socket_is_closed_when_its_token_expires_unless_renewed(server: str) -> None:
+    team = await make_team(server)
+    # `exp` is in whole seconds: the renewing client's first token lapses a second
+    # before the other's, so by the time the other is closed, its own would have been.
+    renewing, lapsing = Listener(), Listener()
+    for listener, seconds in ((renewing, 2), (lapsing, 3)):
+        token = access_token(team.guest_id, seconds)
+        await listener.client.connect(server, auth={"token": token}, transports=["websocket"])
+        assert (await listener.client.call("join_project", {"project_id": team.project}))["ok"]
+    try:
+        ack = await renewing.client.call("authenticate", {"token": team.guest}, timeout=5)
+        assert ack["ok"], ack
+        assert (await next_error(lapsing))["code"] == "token_expired"
+        assert await disconnected(lapsing.client)
+        assert renewing.client.connected
+        assert (await renewing.client.call("heartbeat", {}, timeout=5))["ok"]
+    finally:
+        await renewing.client.disconnect()
+
+
+async def test_authenticating_as_another_user_disconnects(server: str) -> None:
+    team = await make_team(server)
+    listener = Listener()
+    await listener.client.connect(server, auth={"token": team.guest}, transports=["websocket"])
+    await listener.client.emit("authenticate", {"token": team.admin})
+    assert (await next_error(listener))["code"] == "user_mismatch"
+    assert await disconnected(listener.client)
+
+
+@needs_redis
+async def test_an_ended_session_disconnects_the_users_sockets_on_every_process(
+    tmp_path: Path,
+) -> None:
+    assert REDIS_URL is not None
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    env = {
+        **FAST,
+        "BACKLOT_REDIS_URL": REDIS_URL,
+        "BACKLOT_REDIS_PREFIX": prefix,
+        "BACKLOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
+    }
+    redis = Redis.from_url(REDIS_URL)
+    bus = build_bus(redis, prefix=prefix)
+    try:
+        with ExitStack() as stack:
+            bases = [stack.enter_context(running_server(tmp_path, env)) for _ in range(2)]
+            team = await make_team(bases[0])
+            async with (
+                listening(bases[0], team.guest, team.project) as on_a,
+                listening(bases[1], team.guest, team.project) as on_b,
+                listening(bases[1], team.admin, team.project) as admin,
+            ):
+                # Announced from elsewhere (as accounts does at logout), not by either server.
+                await announce_session_end(bus, team.guest_id, "logout")
+                for listener in (on_a, on_b):
+                    error = await next_error(listener)
+                    assert (error["code"], error["reason"]) == ("session_ended", "logout")
+                    assert await disconnected(listener.client)
+                assert admin.client.connected
+                assert (await admin.client.call("heartbeat", {}, timeout=5))["ok"]
+    finally:
+        await bus.close()
+        await delete_prefix(redis, prefix)
+        await redis.aclose()
+
+
+@asynccontextmanager
+async def serving_in_process(settings: Settings) -> AsyncIterator[tuple[str, AppState]]:
+    """The app under a real uvicorn in this process, so the test reaches its in-process
+    bus (the embedded shape has no other way in)."""
+    asgi = create_asgi_app(settings)
+    assert isinstance(asgi, socketio.ASGIApp)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(asgi, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
+    )
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            assert not serving.done(), "the server did not start"
+            await asyncio.sleep(0.02)
+        yield f"http://127.0.0.1:{port}", asgi.other_asgi_app.state.backlot
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_an_ended_session_disconnects_the_users_sockets(settings: Settings) -> None:
+    """Both shapes: in-process bus embedded, Redis scaled."""
+    async with serving_in_process(settings) as (base, state):
+        team = await make_team(base)
+        async with (
+            listening(base, team.guest, team.project) as guest,
+            listening(base, team.admin, team.project) as admin,
+        ):
+            await announce_session_end(state.bus, team.guest_id, "password_changed")
+            error = await next_error(guest)
+            assert (error["code"], error["reason"]) == ("session_ended", "password_changed")
+            assert await disconnected(guest.client)
+            assert (await admin.client.call("heartbeat", {}, timeout=5))["ok"]

@@ -43,7 +43,11 @@ class LockEvent(Base):
     """Who took or lost which lock, when and why; append-only, partitionable by time."""
 
     __tablename__ = "labeling_lock_event"
-    __table_args__ = (Index("ix_labeling_lock_event_project_at", "project_id", "at"),)
+    __table_args__ = (
+        Index("ix_labeling_lock_event_project_at", "project_id", "at"),
+        # The retention job deletes by age across projects.
+        Index("ix_labeling_lock_event_at", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     project_id: Mapped[int] = mapped_column(ForeignKey("labeling_project.id", ondelete="CASCADE"))

@@ -4,13 +4,19 @@ and lock_released out (see events.py), with sequence numbers and resync on join.
 Presence (which sockets of a user are in a project) lives in a lock store of its own,
 shared between processes in the scaled shape: a user's locks in a project are released
 `disconnect grace` seconds after their last socket there went away.
+
+A socket stays authorised only as long as its user's session: it is closed (an `error`
+event, then a disconnect) when its access token expires unless the client sent a fresh
+one first (`authenticate {token}`), when the user's sessions end (logout, password or
+role change, deletion: announced on the bus by any process), and when it floods.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from collections.abc import Coroutine
+from datetime import datetime, timedelta
 from typing import Any
 
 import socketio
@@ -18,15 +24,18 @@ from fastapi import FastAPI
 from pydantic import ValidationError
 
 from backlot.accounts.models import User
-from backlot.core.db import unit_of_work
-from backlot.core.errors import ProblemError
+from backlot.accounts.principal import Principal
+from backlot.core.cache import RowCache
+from backlot.core.errors import ProblemError, unauthorized
 from backlot.core.locks import LockStore
+from backlot.core.ratelimit import ConnectionLimiter
 from backlot.core.security import ACCESS_AUDIENCE
+from backlot.core.sessions import session_ends
 from backlot.core.state import AppState
 from backlot.labeling import service
 from backlot.labeling.events import LockChange, project_channel, project_room
 from backlot.labeling.journal import LockJournal
-from backlot.labeling.schemas import JoinProject, ProjectRef, ReleaseReason
+from backlot.labeling.schemas import JoinProject, ProjectRef, ReleaseReason, SocketAuthenticate
 
 log = logging.getLogger("backlot.labeling")
 
@@ -34,10 +43,15 @@ log = logging.getLogger("backlot.labeling")
 PRESENCE_TTL = timedelta(seconds=120)
 
 
+CLOSING = {"ok": False, "code": "closing", "message": "The connection is closing."}
+
+
 class SocketError(Exception):
-    def __init__(self, code: str, message: str) -> None:
+    """A refused event; `fatal` ones close the connection after the `error` event."""
+
+    def __init__(self, code: str, message: str, *, fatal: bool = False) -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.fatal = code, message, fatal
 
 
 class LabelingSockets:
@@ -46,11 +60,22 @@ class LabelingSockets:
     ) -> None:
         self.sio, self.app, self.journal, self.presence = sio, app, journal, presence
         self._pending: set[asyncio.Task[None]] = set()
+        settings = self.state.settings
+        self._limiter = ConnectionLimiter(
+            settings.labeling_socket_messages_per_second, settings.labeling_socket_message_burst
+        )
+        # This process's sockets: by user (to end sessions), their token expiry timers,
+        # and those being closed (their queued events are dropped unread).
+        self._sockets: dict[int, set[str]] = {}
+        self._expiry: dict[str, asyncio.TimerHandle] = {}
+        self._closing: set[str] = set()
+        self._session_ends: asyncio.Task[None] | None = None
         sio.on("connect", self.connect)
         sio.on("disconnect", self.disconnect)
         sio.on("join_project", self.join_project)
         sio.on("leave_project", self.leave_project)
         sio.on("heartbeat", self.heartbeat)
+        sio.on("authenticate", self.authenticate)
 
     @property
     def state(self) -> AppState:
@@ -67,26 +92,91 @@ class LabelingSockets:
             )
         try:
             claims = self.state.signer.verify(token, ACCESS_AUDIENCE)
+            user = await self._principal(claims.subject)
         except ProblemError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": exc.code, "message": exc.detail}
             ) from exc
-        async with unit_of_work(self.state.sessionmaker) as session:
-            user = (
-                await session.get(User, int(claims.subject)) if claims.subject.isdigit() else None
-            )
-        if user is None:
-            raise socketio.exceptions.ConnectionRefusedError(
-                {"code": "invalid_token", "message": "The token's user no longer exists."}
-            )
         await self.sio.save_session(
             sid, {"user_id": user.id, "name": user.display_name, "projects": set()}
         )
+        self._sockets.setdefault(user.id, set()).add(sid)
+        self._close_at(sid, claims.expires_at)
 
     async def disconnect(self, sid: str, *args: Any) -> None:
+        timer = self._expiry.pop(sid, None)
+        if timer is not None:
+            timer.cancel()
+        await self._limiter.forget(sid)
         session = await self.sio.get_session(sid)
+        user_sockets = self._sockets.get(session.get("user_id", 0), set())
+        user_sockets.discard(sid)
+        if not user_sockets:
+            self._sockets.pop(session.get("user_id", 0), None)
         for project_id in list(session.get("projects", ())):
             await self._leave(sid, session, project_id)
+        self._closing.discard(sid)
+
+    def _open(self, sid: str) -> bool:
+        return sid not in self._closing and self.sio.manager.is_connected(sid, "/")
+
+    async def _principal(self, subject: str) -> Principal:
+        """The token's user from the principal cache (a short read on a miss)."""
+        cache: RowCache[Principal] = self.app.state.principals
+        user_id = int(subject) if subject.isdigit() else 0
+        principal = cache.get(user_id)
+        if principal is None:
+            async with self.state.sessionmaker() as db:
+                user = await db.get(User, user_id) if user_id else None
+            if user is None:
+                raise unauthorized("invalid_token", "The token's user no longer exists.")
+            principal = Principal.of(user)
+            cache.put(user_id, principal)
+        return principal
+
+    async def _close(self, sid: str, code: str, message: str, **extra: Any) -> None:
+        """Tell the client why (`error`), then disconnect it; once per socket."""
+        if sid in self._closing:
+            return
+        self._closing.add(sid)
+        # ignore_queue: the socket is on this process, nobody else needs to hear it.
+        error = {"code": code, "message": message, **extra}
+        await self.sio.emit("error", error, to=sid, ignore_queue=True)
+        await self.sio.disconnect(sid, ignore_queue=True)
+
+    def _close_at(self, sid: str, expires_at: datetime) -> None:
+        """Close the socket when its access token expires (a fresh token moves this)."""
+        previous = self._expiry.pop(sid, None)
+        if previous is not None:
+            previous.cancel()
+        delay = max((expires_at - self.state.clock.now()).total_seconds(), 0)
+        self._expiry[sid] = asyncio.get_running_loop().call_later(delay, self._expire, sid)
+
+    def _expire(self, sid: str) -> None:
+        self._expiry.pop(sid, None)
+        message = "The access token expired: reconnect, or send authenticate {token} before."
+        self._spawn(self._close(sid, "token_expired", message))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
+    async def _end_sessions(self) -> None:
+        """Close this process's sockets of every user whose sessions end, wherever that
+        was announced."""
+        while True:
+            try:
+                async for end in session_ends(self.state.bus):
+                    for sid in list(self._sockets.get(end.user_id, ())):
+                        await self._close(
+                            sid, "session_ended", "Your session has ended.", reason=end.reason
+                        )
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("listening for ended sessions failed; listening again")
+                await asyncio.sleep(1)
 
     # --- events -------------------------------------------------------------------
 
@@ -99,45 +189,80 @@ class LabelingSockets:
     async def heartbeat(self, sid: str, data: Any = None) -> dict[str, Any]:
         return await self._answer(sid, self._heartbeat, data)
 
+    async def authenticate(self, sid: str, data: Any = None) -> dict[str, Any]:
+        return await self._answer(sid, self._authenticate, data)
+
     async def _answer(self, sid: str, handler: Any, data: Any) -> dict[str, Any]:
         """Run a handler; errors go back as the ack and as an `error` event, and the
-        connection stays open."""
+        connection stays open unless the error is fatal. Counted against the socket's
+        rate before anything else, so a flood costs no database or Redis work."""
+        if not self._open(sid):
+            return {**CLOSING}  # events queued before a close are dropped unread
+        if not await self._limiter.take(sid):
+            error = {"code": "rate_limited", "message": "Too many events: slow down."}
+            await self._close(sid, **error)
+            return {"ok": False, **error}
         try:
             session = await self.sio.get_session(sid)
             result: dict[str, Any] = await handler(sid, session, data)
             return {"ok": True, **result}
         except SocketError as exc:
             error = {"code": exc.code, "message": exc.message}
+            if exc.fatal:
+                await self._close(sid, **error)
+                return {"ok": False, **error}
         except ProblemError as exc:
             error = {"code": exc.code, "message": exc.detail}
         except ValidationError as exc:
             fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
             error = {"code": "validation_failed", "message": fields or "bad payload"}
-        await self.sio.emit("error", error, to=sid)
+        except Exception:
+            if not self._open(sid):  # disconnected mid-event: nothing left to answer
+                return {**CLOSING}
+            raise
+        await self.sio.emit("error", error, to=sid, ignore_queue=True)
         return {"ok": False, **error}
+
+    async def _authenticate(self, sid: str, session: dict[str, Any], data: Any) -> dict[str, Any]:
+        """A fresh access token of the same user keeps the socket open past the old one."""
+        request = SocketAuthenticate.model_validate(data if data is not None else {})
+        claims = self.state.signer.verify(request.token, ACCESS_AUDIENCE)
+        if claims.subject != str(session["user_id"]):
+            raise SocketError("user_mismatch", "The token is another user's.", fatal=True)
+        try:
+            await self._principal(claims.subject)
+        except ProblemError as exc:
+            raise SocketError(exc.code, exc.detail, fatal=True) from exc
+        self._close_at(sid, claims.expires_at)
+        return {"expires_at": claims.expires_at.isoformat()}
 
     async def _join(self, sid: str, session: dict[str, Any], data: Any) -> dict[str, Any]:
         request = JoinProject.model_validate(data if data is not None else {})
         if request.user_id is not None and request.user_id != session["user_id"]:
             raise SocketError("user_mismatch", "user_id is not the signed-in user.")
         state = self.state
-        async with unit_of_work(state.sessionmaker) as db:
-            user = await db.get(User, session["user_id"])
-            if user is None:
-                raise SocketError("invalid_token", "The token's user no longer exists.")
-            project = await service.get_project(db, user, request.project_id)
-        scope = str(project.id)
+        user = await self._principal(str(session["user_id"]))
+        # Cached: joining a project (or failing to) costs no query on a hit.
+        project_id = await service.member_project(
+            state.sessionmaker, self.app.state.labeling.projects, user, request.project_id
+        )
+        scope = str(project_id)
+        # Listed first, so a disconnect while we wait leaves the project too.
+        session["projects"].add(project_id)
         await self.presence.acquire(scope, f"{user.id}:{sid}", str(user.id), PRESENCE_TTL)
-        session["projects"].add(project.id)
-        await self.sio.enter_room(sid, project_room(project.id))
-        channel = project_channel(project.id)
+        if not self._open(sid):
+            # Closed while we waited: its disconnect may have run before this presence.
+            await self.presence.release(scope, f"{user.id}:{sid}", str(user.id))
+            return {**CLOSING}
+        await self.sio.enter_room(sid, project_room(project_id))
+        channel = project_channel(project_id)
         seq = await state.bus.last_seq(channel)
         now = state.clock.now()
         locks = [
             service.lock_read(lock, now).model_dump(mode="json")
             for lock in await state.locks.holders(scope)
         ]
-        answer: dict[str, Any] = {"project_id": project.id, "seq": seq, "locks": locks}
+        answer: dict[str, Any] = {"project_id": project_id, "seq": seq, "locks": locks}
         if request.since is not None:
             missed = await state.bus.since(channel, request.since)
             answer["missed"] = (
@@ -159,9 +284,7 @@ class LabelingSockets:
         await self.sio.leave_room(sid, project_room(project_id))
         user_id = session["user_id"]
         await self.presence.release(str(project_id), f"{user_id}:{sid}", str(user_id))
-        task = asyncio.create_task(self._release_if_gone(project_id, user_id))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
+        self._spawn(self._release_if_gone(project_id, user_id))
 
     async def _release_if_gone(self, project_id: int, user_id: int) -> None:
         """After the grace period, release the user's locks unless they came back."""
@@ -200,6 +323,14 @@ class LabelingSockets:
             ]
         return {"renewed": renewed}
 
+    def start(self) -> None:
+        self._session_ends = asyncio.create_task(self._end_sessions(), name="labeling-session-ends")
+
     async def stop(self) -> None:
+        if self._session_ends is not None:
+            self._session_ends.cancel()
+        for timer in self._expiry.values():
+            timer.cancel()
+        self._expiry.clear()
         for task in list(self._pending):
             task.cancel()

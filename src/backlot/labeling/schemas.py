@@ -114,6 +114,12 @@ class JoinProject(StrictModel):
     since: int | None = Field(None, ge=0, description="Last seq seen: replay what followed.")
 
 
+class SocketAuthenticate(StrictModel):
+    token: str = Field(
+        min_length=1, max_length=4096, description="A fresh access token of the same user."
+    )
+
+
 class StatusRead(BaseModel):
     project_id: int
     seq: int = Field(description="Sequence number of the project's latest lock event.")

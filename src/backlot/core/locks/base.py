@@ -28,7 +28,9 @@ class Lock:
     scope: str
     resource: str
     owner: str
-    token: int  # fencing token: strictly increases per resource, across owners
+    # fencing token: strictly increases per scope (one counter for all its resources),
+    # across owners, releases and expiries
+    token: int
     expires_at: datetime
     info: dict[str, Any] = field(default_factory=dict)
 

@@ -28,7 +28,9 @@ class MemoryLockStore:
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._locks: dict[str, dict[str, Lock]] = {}  # scope -> resource -> lock
-        self._fences: dict[tuple[str, str], int] = {}
+        # One counter per scope, not one per resource: the store keeps nothing for a
+        # resource once its lock is gone, however many names were ever locked.
+        self._fences: dict[str, int] = {}
 
     def _scope(self, scope: str) -> dict[str, Lock]:
         return self._locks.setdefault(check_scope(scope), {})
@@ -41,9 +43,9 @@ class MemoryLockStore:
             return lock
         return None
 
-    def _next_token(self, scope: str, resource: str) -> int:
-        token = self._fences.get((scope, resource), 0) + 1
-        self._fences[(scope, resource)] = token
+    def _next_token(self, scope: str) -> int:
+        token = self._fences.get(scope, 0) + 1
+        self._fences[scope] = token
         return token
 
     async def acquire(
@@ -82,9 +84,7 @@ class MemoryLockStore:
                 for lock in held[: len(held) - max_per_owner + 1]:
                     del locks[lock.resource]
                     switched.append(lock)
-        lock = Lock(
-            scope, resource, owner, self._next_token(scope, resource), now + ttl, info or {}
-        )
+        lock = Lock(scope, resource, owner, self._next_token(scope), now + ttl, info or {})
         locks[resource] = lock
         return Grant(lock, expired=expired, switched=switched)
 
@@ -127,7 +127,7 @@ class MemoryLockStore:
         lock = locks.pop(resource, None)
         if lock is None:
             return Release(ReleaseOutcome.not_locked)
-        self._next_token(scope, resource)
+        self._next_token(scope)
         return Release(ReleaseOutcome.released, lock)
 
     async def release_owner(self, scope: str, owner: str) -> OwnerRelease:

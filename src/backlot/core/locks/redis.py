@@ -5,7 +5,7 @@ Keys (all of one scope share the hash tag `{scope}`, so the store is cluster-rea
     <prefix>lock:{scope}:<resource>    hash: o owner, t token, e expiry (ms), i info JSON
     <prefix>owner:{scope}:<owner>      set of resources the owner holds
     <prefix>deadlines:{scope}          sorted set: resource by expiry (ms)
-    <prefix>fence:{scope}              hash: resource -> last fencing token
+    <prefix>fence:{scope}              counter: the scope's last fencing token
     <prefix>lock-scopes                sorted set: scope by last acquire (ms); the sweeper's
                                        index, only ever touched by single-key commands
 

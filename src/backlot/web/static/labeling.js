@@ -57,6 +57,10 @@ async function openProject(projectId) {
   connect();
 }
 
+// The server closes the socket when its access token expires (`token_expired`) unless
+// the client first sends `authenticate {token}` with a fresh token of the same user.
+// This page has no refresh flow (it keeps only the access token; api.js has none), so it
+// signs out then; a refresh flow would emit `authenticate` with each new token.
 function connect() {
   if (state.socket) state.socket.disconnect();
   const socket = io({ auth: { token: state.token }, transports: ["websocket"] });
@@ -66,6 +70,13 @@ function connect() {
   socket.on("connect_error", (error) => say(`Realtime connection refused: ${error.message}`));
   socket.on("lock_acquired", (event) => apply("lock_acquired", event));
   socket.on("lock_released", (event) => apply("lock_released", event));
+  socket.on("error", (error) => {
+    // The server closes the socket after these; it does not come back by itself.
+    if (error.code === "session_ended" || error.code === "token_expired") {
+      say("Your session has ended: sign in again.");
+      signOut();
+    } else if (error.code === "rate_limited") say("Too many live requests: reload the page.");
+  });
   clearInterval(state.heartbeat);
   state.heartbeat = setInterval(() => socket.emit("heartbeat", {}), 20000);
 }

@@ -29,7 +29,7 @@ if max_per_owner > 0 then
   end
 end
 
-local lock = {r = resource, o = owner, t = redis.call('HINCRBY', fences, resource, 1),
+local lock = {r = resource, o = owner, t = next_token(),
               e = now + ttl, i = info}
 put(lock, ttl)
 return cjson.encode({granted = true, renewed = false, lock = lock, expired = expired,

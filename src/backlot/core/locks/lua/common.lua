@@ -11,6 +11,21 @@ local BACKSTOP_MS = 3600000
 local function lock_key(resource) return prefix .. 'lock:' .. tag .. ':' .. resource end
 local function owner_key(owner) return prefix .. 'owner:' .. tag .. ':' .. owner end
 
+-- The scope's fencing counter. Stores written before it kept a hash of one counter per
+-- resource under the same key (growing with every name ever locked): the counter
+-- starts above all of them, so tokens stay monotonic across the upgrade.
+local function next_token()
+  if redis.call('TYPE', fences).ok == 'hash' then
+    local top = 0
+    for _, value in ipairs(redis.call('HVALS', fences)) do
+      top = math.max(top, tonumber(value))
+    end
+    redis.call('DEL', fences)
+    redis.call('SET', fences, top)
+  end
+  return redis.call('INCR', fences)
+end
+
 local function load(resource)
   local v = redis.call('HMGET', lock_key(resource), 'o', 't', 'e', 'i')
   if not v[1] then return nil end

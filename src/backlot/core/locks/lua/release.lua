@@ -11,5 +11,5 @@ if not force then
 end
 drop(lock)
 -- A forced release moves the fencing token on, so the old holder's token is stale.
-if force then redis.call('HINCRBY', fences, resource, 1) end
+if force then next_token() end
 return cjson.encode({outcome = 'released', lock = lock})
