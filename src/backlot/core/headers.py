@@ -78,8 +78,17 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
-                message = {**message, "headers": kept + added}
+                headers = message.get("headers", [])
+                ours = added
+                # A route that set its own policy knows its answer best (streams are
+                # `sandbox`): keep it rather than ours.
+                if any(k.lower() == b"content-security-policy" for k, _ in headers):
+                    ours = [(k, v) for k, v in added if k != b"content-security-policy"]
+                    names_here = names - {b"content-security-policy"}
+                else:
+                    names_here = names
+                kept = [(k, v) for k, v in headers if k.lower() not in names_here]
+                message = {**message, "headers": kept + ours}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
