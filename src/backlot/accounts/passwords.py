@@ -27,7 +27,7 @@ def not_blank(value: str) -> str:
 
 
 def _user_inputs(email: str | None, display_name: str | None) -> list[str]:
-    words: list[str] = []
+    words: list[str] = [email.partition("@")[0]] if email else []
     for text in (email, display_name):
         if text:
             words.append(text)
