@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
+import anyio
 import jwt
 from httpx import AsyncClient
 
 from backlot.accounts.superuser import create_superuser
 from backlot.core.clock import FrozenClock
 from backlot.settings import Settings
-from tests.helpers import PASSWORD, bearer, login, register, unique_email
+from tests.conftest import REDIS_URL, TEST_SECRET, needs_redis
+from tests.helpers import PASSWORD, bearer, login, register, running_server, unique_email
 
 
 async def test_register_with_corporation_makes_admin(client: AsyncClient) -> None:
@@ -299,9 +304,7 @@ async def test_reuse_after_the_grace_revokes_the_family(
     late = await client.post("/v1/auth/refresh", json=body)
     assert late.status_code == 401
     assert late.json()["code"] == "refresh_token_reused"
-    dead = await client.post(
-        "/v1/auth/refresh", json={"refresh_token": successor["refresh_token"]}
-    )
+    dead = await client.post("/v1/auth/refresh", json={"refresh_token": successor["refresh_token"]})
     assert dead.status_code == 401
     assert dead.json()["code"] == "refresh_token_revoked"
 
@@ -324,3 +327,35 @@ async def test_logout_ends_access_tokens(client: AsyncClient) -> None:
     again = await login(client, email)
     me = await client.get("/v1/users/me", headers=bearer(again["access_token"]))
     assert me.status_code == 200
+
+
+@needs_redis
+async def test_session_end_reaches_every_process(database_url: str, tmp_path: Path) -> None:
+    """Server A caches the user's principal; the logout happens on server B (another
+    process). A must refuse the old access token although its cache would keep it a minute."""
+    assert REDIS_URL is not None
+    env = {
+        "BACKLOT_DATABASE_URL": database_url,
+        "BACKLOT_SECRET_KEY": TEST_SECRET,
+        "BACKLOT_REDIS_URL": REDIS_URL,
+        "BACKLOT_REDIS_PREFIX": f"t{uuid.uuid4().hex[:8]}:",
+        "BACKLOT_AUTH_CACHE_SECONDS": "60",
+        "BACKLOT_LOG_LEVEL": "warning",
+    }
+    with running_server(tmp_path, env) as base_a, running_server(tmp_path, env) as base_b:
+        async with AsyncClient(base_url=base_a) as a, AsyncClient(base_url=base_b) as b:
+            email = unique_email()
+            await register(a, email)
+            tokens = await login(a, email)
+            headers = bearer(tokens["access_token"])
+            principal_path = "/v1/labeling/status/999999"
+            assert (await a.get(principal_path, headers=headers)).status_code == 404  # cached
+            out = await b.post("/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+            assert out.status_code == 204
+            # The announcement travels through Redis; wait for A to have heard it.
+            deadline = time.monotonic() + 10
+            while (response := await a.get(principal_path, headers=headers)).status_code == 404:
+                assert time.monotonic() < deadline, "server A never heard of the logout"
+                await anyio.sleep(0.02)
+            assert response.status_code == 401
+            assert response.json()["code"] == "session_ended"

@@ -39,9 +39,7 @@ async def test_login_guesses_on_one_account_are_limited(client: AsyncClient) -> 
     await register(client, other)
 
 
-async def test_each_route_is_limited_per_address(
-    settings: Settings, clock: FrozenClock
-) -> None:
+async def test_each_route_is_limited_per_address(settings: Settings, clock: FrozenClock) -> None:
     settings.auth_address_rate_limit = "3/minute"
     app: FastAPI = create_app(settings, clock)
     async with app.router.lifespan_context(app):
@@ -86,8 +84,7 @@ async def test_limits_are_shared_by_processes_through_redis(
         ]
         wrong = {"email": unique_email(), "password": "not the password"}
         statuses = [
-            (await clients[i % 2].post("/v1/auth/login", json=wrong)).status_code
-            for i in range(5)
+            (await clients[i % 2].post("/v1/auth/login", json=wrong)).status_code for i in range(5)
         ]
         assert statuses == [401, 401, 401, 401, 429]
         for http in clients:
