@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         "10/minute;100/hour", description="Sign-in attempts per account (`limits` notation)."
     )
     auth_address_rate_limit: str = Field(
-        "60/minute;1000/hour",
+        "100/minute;2000/hour",
         description=(
             "Requests per client address to each of login, register, refresh, password "
             "reset and email verification (`limits` notation)."

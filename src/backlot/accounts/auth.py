@@ -62,9 +62,13 @@ async def issue_token_pair(
     user: User,
     family_id: str | None = None,
     refresh: str | None = None,
+    now: datetime | None = None,
 ) -> TokenPair:
     """A new sign-in (random refresh token), or the next pair of a family (`refresh` is
     then the successor derived from the rotated token)."""
+    # A rotation passes the time it claimed the old token: a grace-period answer
+    # re-issues the access token from that same instant.
+    now = now or clock.now()
     if refresh is None:
         refresh, digest = new_opaque_token()
     else:
@@ -74,11 +78,11 @@ async def issue_token_pair(
             user_id=user.id,
             token_hash=digest,
             family_id=family_id or uuid.uuid4().hex,
-            expired_at=clock.now() + timedelta(days=settings.refresh_token_ttl_days),
+            expired_at=now + timedelta(days=settings.refresh_token_ttl_days),
         )
     )
     await session.flush()
-    return _pair(settings, signer, user, refresh, clock.now(), clock.now())
+    return _pair(settings, signer, user, refresh, now, now)
 
 
 def _pair(
@@ -147,7 +151,7 @@ async def rotate_refresh_token(
         raise unauthorized("invalid_refresh_token", "The refresh token is not valid.")
     successor = _successor(signer, token)
     return await issue_token_pair(
-        session, settings, signer, clock, user, claimed.family_id, successor
+        session, settings, signer, clock, user, claimed.family_id, successor, now
     )
 
 
