@@ -49,8 +49,12 @@ async def register(
     if corporation_name:
         body["corporation_name"] = corporation_name
     response = await client.post("/v1/auth/register", json=body)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+    # 202 for new and taken addresses alike (no enumeration): the user is read back.
+    assert response.status_code == 202, response.text
+    tokens = await login(client, email)
+    me = await client.get("/v1/users/me", headers=bearer(tokens["access_token"]))
+    assert me.status_code == 200, me.text
+    return dict(me.json())
 
 
 @dataclass

@@ -20,6 +20,7 @@ from backlot import __version__
 from backlot.accounts.deps import principal_cache
 from backlot.accounts.router import auth_router, corporations_router, users_router
 from backlot.accounts.service import downgrade_lapsed_plans
+from backlot.accounts.sessions import forget_ended_sessions
 from backlot.core.background import BackgroundLoops
 from backlot.core.body_limit import BodyLimitMiddleware
 from backlot.core.bus import build_bus
@@ -31,9 +32,11 @@ from backlot.core.headers import SecurityHeadersMiddleware
 from backlot.core.kv import build_kv_cache
 from backlot.core.locks import build_lock_store
 from backlot.core.log_redaction import install_token_redaction
+from backlot.core.mail import build_mailer
 from backlot.core.metrics import HttpMetrics, MetricsMiddleware
 from backlot.core.migrate import current_revisions, head_revisions
 from backlot.core.oidc import IdTokenVerifier
+from backlot.core.ratelimit import build_rate_limiter
 from backlot.core.realtime import build_socketio
 from backlot.core.scheduling import Scheduler
 from backlot.core.secrets import ConfigurationError, resolve_secret_key
@@ -118,12 +121,19 @@ async def build_state(settings: Settings, clock: Clock) -> AppState:
         bus=build_bus(redis, prefix=settings.redis_prefix, window=settings.event_window),
         kv=build_kv_cache(redis, clock, prefix=settings.redis_prefix),
         storage=build_object_store(settings),
+        mailer=build_mailer(
+            settings.smtp_url.get_secret_value() if settings.smtp_url else None,
+            settings.mail_from,
+            settings.var_dir,
+        ),
+        rate_limiter=build_rate_limiter(settings.redis_url, settings.redis_prefix),
     )
 
 
 def closing(state: AppState) -> list[Coroutine[Any, Any, object]]:
     """The steps that release what `build_state` opened, in order."""
     return [
+        state.mailer.close(),
         state.bus.close(),
         state.locks.close(),
         state.storage.close(),
@@ -196,6 +206,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         state = await build_state(settings, clock)
         app.state.backlot = state
         app.state.principals = principal_cache(settings.auth_cache_seconds)
+        session_listener = asyncio.create_task(
+            forget_ended_sessions(state.bus, app.state.principals), name="sessions.forget"
+        )
         events = LabelingEvents(state.bus)
         events.attach(sio.emit)
         journal = LockJournal(state.sessionmaker, clock, events)
@@ -258,6 +271,7 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         try:
             yield
         finally:
+            session_listener.cancel()
             await shut_down(
                 sweeper.stop(),
                 scheduler.stop(),

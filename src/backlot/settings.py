@@ -67,6 +67,65 @@ class Settings(BaseSettings):
     allow_registration: bool = Field(
         True, description="Whether anyone may create an account with POST /v1/auth/register."
     )
+    require_email_verification: bool = Field(
+        False,
+        description="Refuse password sign-in (403 email_not_verified) until the email is verified.",
+    )
+    smtp_url: SecretStr | None = Field(
+        None,
+        description=(
+            "Mail server: smtp://user:password@host:587 (STARTTLS when offered) or "
+            "smtps://user:password@host:465. Unset: each mail is written to "
+            "<var_dir>/mail/ as an .eml file and its link logged."
+        ),
+    )
+    mail_from: str = Field(
+        "Backlot <no-reply@localhost>", min_length=3, description="From address of our mails."
+    )
+    email_verification_ttl_hours: float = Field(
+        48, gt=0, le=720, description="How long an email verification link works."
+    )
+    password_reset_ttl_minutes: float = Field(
+        30, gt=0, le=1440, description="How long a password reset link works."
+    )
+    refresh_reuse_grace_seconds: float = Field(
+        30,
+        ge=0,
+        le=300,
+        description=(
+            "A refresh token presented again this soon after its rotation (two tabs at "
+            "once) gets the same new pair; later reuse revokes the sign-in."
+        ),
+    )
+    login_rate_limit: str = Field(
+        "10/minute;100/hour", description="Sign-in attempts per account (`limits` notation)."
+    )
+    auth_address_rate_limit: str = Field(
+        "100/minute;2000/hour",
+        description=(
+            "Requests per client address to each of login, register, refresh, password "
+            "reset and email verification (`limits` notation)."
+        ),
+    )
+    mail_rate_limit: str = Field(
+        "5/hour;20/day",
+        description=(
+            "Mails per account: password reset requests and verification resends beyond "
+            "it are refused (429); register notices to an existing owner are not sent."
+        ),
+    )
+
+    @field_validator("login_rate_limit", "auth_address_rate_limit", "mail_rate_limit")
+    @classmethod
+    def _limits_notation(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            parse_many(value)
+        except ValueError as exc:
+            raise ValueError(f"not a rate limit in `limits` notation: {value!r}") from exc
+        return value
+
     access_token_ttl_seconds: int = Field(900, ge=30, description="Access JWT lifetime.")
     refresh_token_ttl_days: int = Field(30, ge=1, description="Refresh token lifetime.")
     jwt_issuer: str = Field("backlot", description="`iss` of the access tokens we issue.")

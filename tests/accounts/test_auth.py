@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import timedelta
+from pathlib import Path
 
+import anyio
 import jwt
 from httpx import AsyncClient
 
 from backlot.accounts.superuser import create_superuser
 from backlot.core.clock import FrozenClock
 from backlot.settings import Settings
-from tests.helpers import PASSWORD, bearer, login, register, unique_email
+from tests.conftest import REDIS_URL, TEST_SECRET, needs_redis
+from tests.helpers import PASSWORD, bearer, login, register, running_server, unique_email
 
 
 async def test_register_with_corporation_makes_admin(client: AsyncClient) -> None:
@@ -32,11 +37,14 @@ async def test_email_is_unique_case_insensitively(client: AsyncClient) -> None:
     email = unique_email()
     await register(client, email)
     response = await client.post(
-        "/v1/auth/register", json={"email": email.upper(), "password": PASSWORD}
+        "/v1/auth/register", json={"email": email.upper(), "password": "another long one"}
     )
-    assert response.status_code == 409
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["code"] == "email_taken"
+    assert response.status_code == 202  # the same answer as for a new address
+    # No second account: the second password signs nobody in.
+    second = await client.post(
+        "/v1/auth/login", json={"email": email, "password": "another long one"}
+    )
+    assert second.status_code == 401
 
 
 async def test_failed_register_leaves_no_corporation_behind(
@@ -49,7 +57,7 @@ async def test_failed_register_leaves_no_corporation_behind(
         "/v1/auth/register",
         json={"email": email, "password": PASSWORD, "corporation_name": "Second"},
     )
-    assert response.status_code == 409
+    assert response.status_code == 202
     root = unique_email("root")
     await create_superuser(settings, root, PASSWORD, None)
     headers = bearer((await login(client, root))["access_token"])
@@ -98,7 +106,9 @@ async def test_login_form_missing_field_is_validation_problem(client: AsyncClien
     assert body["errors"][0]["loc"] == ["form", "password"]
 
 
-async def test_refresh_rotates_and_reuse_revokes_family(client: AsyncClient) -> None:
+async def test_refresh_rotates_and_reuse_revokes_family(
+    client: AsyncClient, clock: FrozenClock
+) -> None:
     email = unique_email()
     await register(client, email)
     first = await login(client, email)
@@ -110,7 +120,9 @@ async def test_refresh_rotates_and_reuse_revokes_family(client: AsyncClient) -> 
         await client.get("/v1/users/me", headers=bearer(second["access_token"]))
     ).status_code == 200
 
-    # The old token comes back (stolen copy): refused, and the family is revoked...
+    # The old token comes back after the grace (a stolen copy, not a second tab):
+    # refused, and the family is revoked...
+    clock.advance(timedelta(seconds=31))
     reuse = await client.post("/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
     assert reuse.status_code == 401
     assert reuse.json()["code"] == "refresh_token_reused"
@@ -166,7 +178,8 @@ async def test_refresh_tokens_are_stored_hashed(client: AsyncClient, app: object
     async with state.sessionmaker() as session:
         stored = list(await session.scalars(select(RefreshToken.token_hash)))
     assert tokens["refresh_token"] not in stored
-    assert len(stored) == 1 and len(stored[0]) == 64
+    # Two sign-ins (the register helper signs in once to read the user back).
+    assert len(stored) == 2 and all(len(digest) == 64 for digest in stored)
 
 
 async def test_expired_access_token_is_refused(client: AsyncClient, clock: FrozenClock) -> None:
@@ -232,6 +245,7 @@ async def test_password_change_needs_current_and_revokes_sessions(client: AsyncC
     )
     assert wrong.status_code == 403
     assert wrong.json()["code"] == "wrong_password"
+    other_device = await login(client, email)
     ok = await client.patch(
         "/v1/users/me",
         json={"password": "new password 1", "current_password": PASSWORD},
@@ -240,6 +254,11 @@ async def test_password_change_needs_current_and_revokes_sessions(client: AsyncC
     assert ok.status_code == 200
     old = await client.post("/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert old.status_code == 401
+    # Access tokens of every session end at once, not when they expire.
+    for access in (tokens["access_token"], other_device["access_token"]):
+        me = await client.get("/v1/users/me", headers=bearer(access))
+        assert me.status_code == 401
+        assert me.json()["code"] == "session_ended"
     await login(client, email, "new password 1")
 
 
@@ -252,3 +271,91 @@ async def test_registration_can_be_closed(
     )
     assert response.status_code == 403
     assert response.json()["code"] == "registration_closed"
+
+
+async def test_refresh_twice_within_grace_gets_the_same_pair(
+    client: AsyncClient, clock: FrozenClock
+) -> None:
+    """Two tabs refresh with one token: both get the same new pair, nobody is logged out."""
+    email = unique_email()
+    await register(client, email)
+    first = await login(client, email)
+    body = {"refresh_token": first["refresh_token"]}
+    one = await client.post("/v1/auth/refresh", json=body)
+    clock.advance(timedelta(seconds=29))
+    two = await client.post("/v1/auth/refresh", json=body)
+    assert one.status_code == two.status_code == 200, two.text
+    assert one.json()["refresh_token"] == two.json()["refresh_token"]
+    assert one.json()["access_token"] == two.json()["access_token"]
+    # The shared successor keeps working, once.
+    nxt = await client.post("/v1/auth/refresh", json={"refresh_token": two.json()["refresh_token"]})
+    assert nxt.status_code == 200
+
+
+async def test_reuse_after_the_grace_revokes_the_family(
+    client: AsyncClient, clock: FrozenClock
+) -> None:
+    email = unique_email()
+    await register(client, email)
+    first = await login(client, email)
+    body = {"refresh_token": first["refresh_token"]}
+    successor = (await client.post("/v1/auth/refresh", json=body)).json()
+    clock.advance(timedelta(seconds=31))
+    late = await client.post("/v1/auth/refresh", json=body)
+    assert late.status_code == 401
+    assert late.json()["code"] == "refresh_token_reused"
+    dead = await client.post("/v1/auth/refresh", json={"refresh_token": successor["refresh_token"]})
+    assert dead.status_code == 401
+    assert dead.json()["code"] == "refresh_token_revoked"
+
+
+async def test_logout_ends_access_tokens(client: AsyncClient) -> None:
+    email = unique_email()
+    await register(client, email)
+    tokens = await login(client, email)
+    headers = bearer(tokens["access_token"])
+    assert (await client.get("/v1/users/me", headers=headers)).status_code == 200
+    # The principal path (cached identity) as well as the row path.
+    assert (await client.get("/v1/labeling/status/999999", headers=headers)).status_code == 404
+    out = await client.post("/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    assert out.status_code == 204
+    for path in ("/v1/users/me", "/v1/labeling/status/999999"):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 401, path
+        assert response.json()["code"] == "session_ended"
+    # A new sign-in works at once.
+    again = await login(client, email)
+    me = await client.get("/v1/users/me", headers=bearer(again["access_token"]))
+    assert me.status_code == 200
+
+
+@needs_redis
+async def test_session_end_reaches_every_process(database_url: str, tmp_path: Path) -> None:
+    """Server A caches the user's principal; the logout happens on server B (another
+    process). A must refuse the old access token although its cache would keep it a minute."""
+    assert REDIS_URL is not None
+    env = {
+        "BACKLOT_DATABASE_URL": database_url,
+        "BACKLOT_SECRET_KEY": TEST_SECRET,
+        "BACKLOT_REDIS_URL": REDIS_URL,
+        "BACKLOT_REDIS_PREFIX": f"t{uuid.uuid4().hex[:8]}:",
+        "BACKLOT_AUTH_CACHE_SECONDS": "60",
+        "BACKLOT_LOG_LEVEL": "warning",
+    }
+    with running_server(tmp_path, env) as base_a, running_server(tmp_path, env) as base_b:
+        async with AsyncClient(base_url=base_a) as a, AsyncClient(base_url=base_b) as b:
+            email = unique_email()
+            await register(a, email)
+            tokens = await login(a, email)
+            headers = bearer(tokens["access_token"])
+            principal_path = "/v1/labeling/status/999999"
+            assert (await a.get(principal_path, headers=headers)).status_code == 404  # cached
+            out = await b.post("/v1/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+            assert out.status_code == 204
+            # The announcement travels through Redis; wait for A to have heard it.
+            deadline = time.monotonic() + 10
+            while (response := await a.get(principal_path, headers=headers)).status_code == 404:
+                assert time.monotonic() < deadline, "server A never heard of the logout"
+                await anyio.sleep(0.02)
+            assert response.status_code == 401
+            assert response.json()["code"] == "session_ended"

@@ -19,7 +19,8 @@ from httpx import ASGITransport, AsyncClient
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
 from backlot.settings import Settings
-from tests.helpers import bearer, login, register, unique_email
+from tests.accounts.conftest import Mailbox
+from tests.helpers import PASSWORD, bearer, login, register, unique_email
 
 CLIENT_ID = "backlot-test.apps.googleusercontent.com"
 ISSUER = "https://accounts.google.com"
@@ -82,7 +83,7 @@ def jwks_url(keys: Keys) -> Iterator[str]:
 
 @pytest.fixture
 async def google_client(
-    settings: Settings, clock: FrozenClock, jwks_url: str
+    mailbox: Mailbox, settings: Settings, clock: FrozenClock, jwks_url: str
 ) -> AsyncIterator[AsyncClient]:
     settings.google_client_id = CLIENT_ID
     settings.google_jwks_url = jwks_url
@@ -118,10 +119,12 @@ async def test_valid_token_creates_account_and_signs_in(
 
 
 async def test_verified_email_links_existing_password_account(
-    google_client: AsyncClient, keys: Keys
+    google_client: AsyncClient, keys: Keys, mailbox: Mailbox
 ) -> None:
     email = unique_email()
     user = await register(google_client, email, "Acme")
+    verify = {"token": await mailbox.link_token(email)}
+    assert (await google_client.post("/v1/auth/verify-email", json=verify)).status_code == 204
     response = await _google(google_client, keys.token(sub="sub-link", email=email.upper()))
     me = await google_client.get("/v1/users/me", headers=bearer(response.json()["access_token"]))
     assert me.json()["id"] == user["id"]
@@ -185,3 +188,59 @@ async def test_google_disabled_without_client_id(client: AsyncClient, keys: Keys
     response = await _google(client, keys.token())
     assert response.status_code == 404
     assert response.json()["code"] == "google_login_disabled"
+
+
+async def test_google_sign_in_takes_over_unverified_password_account(
+    google_client: AsyncClient, keys: Keys, mailbox: Mailbox
+) -> None:
+    """Pre-account takeover: an attacker registers the victim's address with their own
+    password and waits; the victim's Google sign-in must lock the attacker out."""
+    victim = unique_email("victim")
+    planted = await register(google_client, victim, "Attacker Inc")
+    attacker = await login(google_client, victim)
+
+    response = await _google(google_client, keys.token(sub="sub-victim", email=victim))
+    assert response.status_code == 200, response.text
+    me = await google_client.get("/v1/users/me", headers=bearer(response.json()["access_token"]))
+    assert me.json()["id"] == planted["id"]
+    assert me.json()["email_verified"] is True
+
+    # The attacker's password, access token and refresh token are all dead.
+    again = await google_client.post("/v1/auth/login", json={"email": victim, "password": PASSWORD})
+    assert again.status_code == 401
+    old = await google_client.get("/v1/users/me", headers=bearer(attacker["access_token"]))
+    assert old.status_code == 401
+    assert old.json()["code"] == "session_ended"
+    stale = await google_client.post(
+        "/v1/auth/refresh", json={"refresh_token": attacker["refresh_token"]}
+    )
+    assert stale.status_code == 401
+    # The owner is told.
+    notice = await mailbox.wait_for(victim, count=2)  # the first was the confirmation link
+    assert "Google" in str(notice["Subject"])
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"name": "Mallory\u202egnp.exe"},
+        {"name": "Bell\x07"},
+        {"name": "x" * 101},
+        {"email": "not an email"},
+        {"email": "a@b@example.com"},
+    ],
+    ids=["bidi-name", "control-name", "long-name", "email-syntax", "two-ats"],
+)
+async def test_bad_google_claims_are_refused_and_not_stored(
+    google_client: AsyncClient, keys: Keys, claims: dict[str, Any]
+) -> None:
+    response = await _google(google_client, keys.token(sub="sub-bad-claims", **claims))
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_id_token_claims"
+    # Nothing stored: the same subject with clean claims creates a fresh account.
+    clean = await _google(
+        google_client, keys.token(sub="sub-bad-claims", email="clean@gmail.com", name="Clean")
+    )
+    assert clean.status_code == 200
+    me = await google_client.get("/v1/users/me", headers=bearer(clean.json()["access_token"]))
+    assert me.json()["display_name"] == "Clean"

@@ -109,9 +109,17 @@ async def test_unexpected_error_is_problem_without_internals(crashing_client: As
 
 
 async def test_conflict_carries_extra_members(client: AsyncClient) -> None:
+    # Register no longer says an address is taken (enumeration); an admin renaming a
+    # user to a taken address still does.
     email = unique_email()
-    await register(client, email)
-    response = await client.post("/v1/auth/register", json={"email": email, "password": PASSWORD})
+    await register(client, email, "Acme")
+    headers = bearer((await login(client, email))["access_token"])
+    guest = await client.post(
+        "/v1/users", json={"email": unique_email(), "password": PASSWORD}, headers=headers
+    )
+    response = await client.patch(
+        f"/v1/users/{guest.json()['id']}", json={"email": email}, headers=headers
+    )
     _assert_problem(response, 409, "email_taken")
 
 

@@ -31,7 +31,7 @@ async def _account(http: httpx.AsyncClient, corporation: str | None = None) -> d
     body = {"email": email, "password": PASSWORD}
     if corporation:
         body["corporation_name"] = corporation
-    assert (await http.post("/v1/auth/register", json=body)).status_code == 201
+    assert (await http.post("/v1/auth/register", json=body)).status_code == 202
     login = await http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
     return bearer(login.json()["access_token"])
 

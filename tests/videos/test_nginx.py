@@ -35,7 +35,7 @@ def test_nginx_sends_the_bytes_via_x_accel_redirect(behind_nginx: str, sample_mp
     with httpx.Client(base_url=behind_nginx, timeout=30) as http:
         email = unique_email("nginx")
         account = {"email": email, "password": PASSWORD, "corporation_name": email}
-        assert http.post("/v1/auth/register", json=account).status_code == 201
+        assert http.post("/v1/auth/register", json=account).status_code == 202
         login = http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         made = http.post(

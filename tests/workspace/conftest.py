@@ -54,7 +54,7 @@ async def member(base: str, corporation: str | None = None) -> dict[str, str]:
     if corporation:
         body["corporation_name"] = corporation
     async with httpx.AsyncClient(base_url=base) as http:
-        assert (await http.post("/v1/auth/register", json=body)).status_code == 201
+        assert (await http.post("/v1/auth/register", json=body)).status_code == 202
         login = await http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
     return bearer(login.json()["access_token"])
 

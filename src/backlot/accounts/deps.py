@@ -14,7 +14,7 @@ from backlot.accounts.principal import Principal
 from backlot.core.cache import RowCache
 from backlot.core.deps import SessionDep, SignerDep, StateDep
 from backlot.core.errors import unauthorized
-from backlot.core.security import ACCESS_AUDIENCE, TokenSigner
+from backlot.core.security import ACCESS_AUDIENCE, TokenClaims, TokenSigner
 from backlot.core.state import AppState
 
 # auto_error=False: a missing token becomes our problem JSON, not FastAPI's plain 401.
@@ -25,13 +25,28 @@ def principal_cache(ttl_seconds: float) -> RowCache[Principal]:
     return RowCache(User, ttl_seconds)
 
 
-def _user_id(signer: TokenSigner, token: str | None) -> int:
+def _access(signer: TokenSigner, token: str | None) -> tuple[int, int]:
+    """The access token's user id and session generation."""
     if not token:
         raise unauthorized("not_authenticated", "Sign in and send Authorization: Bearer <token>.")
     claims = signer.verify(token, ACCESS_AUDIENCE)
     if not claims.subject.isdigit():
         raise unauthorized("invalid_token", "The token's user no longer exists.")
-    return int(claims.subject)
+    return int(claims.subject), session_generation_of(claims)
+
+
+def session_generation_of(claims: TokenClaims) -> int:
+    """The `gen` claim of an access token (0 in tokens from before generations existed).
+    Socket servers that verify access tokens themselves compare it with the user's."""
+    generation = claims.extra.get("gen", 0)
+    if not isinstance(generation, int):
+        raise unauthorized("invalid_token", "The token is not valid.")
+    return generation
+
+
+def check_session(generation: int, current: int) -> None:
+    if generation != current:
+        raise unauthorized("session_ended", "This session has ended; sign in again.")
 
 
 async def _load(session: AsyncSession, user_id: int) -> User:
@@ -44,32 +59,44 @@ async def _load(session: AsyncSession, user_id: int) -> User:
 async def _current_user(
     session: SessionDep, signer: SignerDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> User:
-    return await _load(session, _user_id(signer, token))
+    user_id, generation = _access(signer, token)
+    user = await _load(session, user_id)
+    check_session(generation, user.session_generation)
+    return user
 
 
-async def principal_of(request: Request, state: AppState, user_id: int) -> Principal:
+async def principal_of(
+    request: Request, state: AppState, user_id: int, generation: int | None = None
+) -> Principal:
     """The user's principal, from the cache or (on a miss) a short session of its own:
-    a cached request touches no database."""
+    a cached request touches no database. With the token's `generation`, a token from an
+    ended session is refused (every process drops the cached principal when sessions
+    end; a token newer than the cached principal makes it re-read)."""
     cache: RowCache[Principal] = request.app.state.principals
     principal = cache.get(user_id)
-    if principal is None:
+    if principal is None or (generation is not None and generation > principal.session_generation):
         async with state.sessionmaker() as session:
             principal = Principal.of(await _load(session, user_id))
         cache.put(user_id, principal)
+    if generation is not None:
+        check_session(generation, principal.session_generation)
     return principal
 
 
 async def _current_principal(
     request: Request, state: StateDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> Principal:
-    return await principal_of(request, state, _user_id(state.signer, token))
+    return await principal_of(request, state, *_access(state.signer, token))
 
 
 async def bearer_user_id(
-    state: StateDep, token: Annotated[str | None, Depends(_bearer)]
+    request: Request, state: StateDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> int | None:
-    """The Bearer token's user, or None when the request has no Bearer token."""
-    return None if token is None else _user_id(state.signer, token)
+    """The Bearer token's user (of a live session), or None when the request has none."""
+    if token is None:
+        return None
+    principal = await principal_of(request, state, *_access(state.signer, token))
+    return principal.id
 
 
 def scoped_user_id(

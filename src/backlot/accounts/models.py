@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, func
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, false, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backlot.core.db import Base, Timestamps
@@ -56,6 +56,12 @@ class User(Timestamps, Base):
     point: Mapped[int] = mapped_column(default=0)
     google_sub: Mapped[str | None] = mapped_column(String(255), unique=True)
     is_superuser: Mapped[bool] = mapped_column(default=False)
+    # Proven by following a mailed link (or by Google); an unverified password account
+    # is taken over by a federated sign-in for its address (pre-account takeover).
+    email_verified: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # In every access token as `gen`; bumped when the user's sessions must end, so access
+    # tokens issued before stop working at once instead of when they expire.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
     @property
     def is_corporation_admin(self) -> bool:
@@ -78,6 +84,31 @@ class RefreshToken(Base):
     expired_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __mapper_args__ = {"eager_defaults": True}
+
+
+class EmailPurpose(StrEnum):
+    verify_email = "verify_email"
+    password_reset = "password_reset"  # noqa: S105 - a purpose, not a secret
+
+
+class EmailToken(Base):
+    """A single-use link token sent by mail, stored as a digest; valid for `email` only."""
+
+    __tablename__ = "email_token"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('verify_email', 'password_reset')", name="purpose"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    email: Mapped[str] = mapped_column(String(320))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    expired_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
 
     __mapper_args__ = {"eager_defaults": True}

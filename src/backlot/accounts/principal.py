@@ -32,6 +32,7 @@ class Principal:
     role: str
     corporation_id: int | None
     is_superuser: bool
+    session_generation: int = 0
 
     @property
     def is_corporation_admin(self) -> bool:
@@ -45,4 +46,5 @@ class Principal:
             role=user.role,
             corporation_id=user.corporation_id,
             is_superuser=user.is_superuser,
+            session_generation=user.session_generation,
         )

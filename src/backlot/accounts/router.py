@@ -8,26 +8,31 @@ from fastapi import APIRouter, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from backlot.accounts import auth
+from backlot.accounts import auth, email_flows
 from backlot.accounts import service as accounts_service
 from backlot.accounts.deps import CurrentUser
 from backlot.accounts.models import Corporation
 from backlot.accounts.schemas import (
+    Accepted,
     CorporationCreate,
     CorporationRead,
     CorporationUpdate,
+    EmailRequest,
     GoogleLoginRequest,
     LoginRequest,
     MeUpdate,
+    PasswordResetConfirm,
     RefreshRequest,
     RegisterRequest,
     TokenPair,
     UserCreate,
     UserRead,
     UserUpdate,
+    VerifyEmailRequest,
 )
+from backlot.accounts.throttle import throttle_address, throttle_login
 from backlot.core.clock import Clock
-from backlot.core.deps import ClockDep, SessionDep, SettingsDep, SignerDep, StateDep
+from backlot.core.deps import BusDep, ClockDep, SessionDep, StateDep
 from backlot.core.errors import ProblemError, problem_response, problem_responses, unauthorized
 from backlot.core.paging import Page
 from backlot.core.params import MAX_ID, IdPath, Limit, Offset
@@ -44,17 +49,82 @@ _MANAGED = problem_responses(401, 403, 404, 422)
 # --- auth -------------------------------------------------------------------------------
 
 
+_THROTTLED = problem_responses(429)
+_REGISTER_ACCEPTED = (
+    "If this address can be registered, we mailed it a link to confirm it; if it already "
+    "has an account, we mailed its owner. Check your inbox."
+)
+
+
 @auth_router.post(
     "/register",
-    status_code=status.HTTP_201_CREATED,
-    response_model=UserRead,
-    responses=problem_responses(403, 409, 422),
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problem_responses(403, 422, 429),
 )
-async def register(session: SessionDep, settings: SettingsDep, body: RegisterRequest) -> Any:
-    """Create an account; with `corporation_name` also that corporation, as its admin."""
-    if not settings.allow_registration:
+async def register(
+    request: Request, session: SessionDep, state: StateDep, body: RegisterRequest
+) -> Any:
+    """Create an account (with `corporation_name` also that corporation, as its admin) and
+    mail a confirmation link. The answer is the same whether or not the address already
+    has an account (its owner gets a mail instead), so it does not reveal who has one."""
+    if not state.settings.allow_registration:
         raise ProblemError(403, "registration_closed", "Self-registration is turned off.")
-    return await auth.register(session, body)
+    await throttle_address(request, state, "register")
+    await email_flows.register(session, state, body)
+    return Accepted(detail=_REGISTER_ACCEPTED)
+
+
+@auth_router.post("/verify-email", status_code=204, responses=problem_responses(400, 422, 429))
+async def verify_email(
+    request: Request, session: SessionDep, state: StateDep, body: VerifyEmailRequest
+) -> Response:
+    """Confirm an address with the token of the mailed link (single use, expires)."""
+    await throttle_address(request, state, "verify_email")
+    await email_flows.verify_email(session, state, body.token)
+    return Response(status_code=204)
+
+
+@auth_router.post(
+    "/verify-email/resend",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problem_responses(422, 429),
+)
+async def resend_verification(
+    request: Request, session: SessionDep, state: StateDep, body: EmailRequest
+) -> Any:
+    """Mail a new confirmation link to an unconfirmed account (same answer for any address)."""
+    await throttle_address(request, state, "verify_email")
+    await email_flows.resend_verification(session, state, body.email)
+    return Accepted(detail="If this address has an unconfirmed account, we mailed it a link.")
+
+
+@auth_router.post(
+    "/password-reset",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=Accepted,
+    responses=problem_responses(422, 429),
+)
+async def request_password_reset(
+    request: Request, session: SessionDep, state: StateDep, body: EmailRequest
+) -> Any:
+    """Mail a password reset link (same answer whether or not the address has an account)."""
+    await throttle_address(request, state, "password_reset")
+    await email_flows.request_password_reset(session, state, body.email)
+    return Accepted(detail="If this address has an account, we mailed it a reset link.")
+
+
+@auth_router.post(
+    "/password-reset/confirm", status_code=204, responses=problem_responses(400, 422, 429)
+)
+async def confirm_password_reset(
+    request: Request, session: SessionDep, state: StateDep, body: PasswordResetConfirm
+) -> Response:
+    """Set a new password with the mailed link's token; every session of the account ends."""
+    await throttle_address(request, state, "password_reset")
+    await email_flows.reset_password(session, state, body)
+    return Response(status_code=204)
 
 
 _LOGIN_BODY = {
@@ -106,34 +176,30 @@ async def _login_credentials(request: Request) -> LoginRequest:
     "/login",
     response_model=TokenPair,
     openapi_extra=_LOGIN_BODY,
-    responses=problem_responses(400, 401, 415, 422),
+    responses=problem_responses(400, 401, 403, 415, 422, 429),
 )
-async def login(
-    request: Request,
-    session: SessionDep,
-    settings: SettingsDep,
-    signer: SignerDep,
-    clock: ClockDep,
-) -> Any:
+async def login(request: Request, session: SessionDep, state: StateDep) -> Any:
     """Exchange email and password (JSON, or the OAuth2 form Swagger's Authorize sends)."""
+    await throttle_address(request, state, "login")
     credentials = await _login_credentials(request)
-    user = await auth.authenticate(session, credentials.email, credentials.password)
-    return await auth.issue_token_pair(session, settings, signer, clock, user)
+    await throttle_login(state, credentials.email)
+    user = await auth.authenticate(session, state.settings, credentials.email, credentials.password)
+    return await auth.issue_token_pair(session, state.settings, state.signer, state.clock, user)
 
 
-@auth_router.post("/refresh", response_model=TokenPair, responses=problem_responses(401, 422))
+@auth_router.post("/refresh", response_model=TokenPair, responses=problem_responses(401, 422, 429))
 async def refresh(
-    session: SessionDep,
-    settings: SettingsDep,
-    signer: SignerDep,
-    clock: ClockDep,
-    body: RefreshRequest,
+    request: Request, session: SessionDep, state: StateDep, body: RefreshRequest
 ) -> Any:
     """Rotate: the presented refresh token stops working and a new pair is issued.
 
-    Presenting an already rotated token revokes its whole family (theft detection).
+    Presented again within BACKLOT_REFRESH_REUSE_GRACE_SECONDS (two tabs at once), it
+    gets the same new pair; later, it revokes its whole family (theft detection).
     """
-    outcome = await auth.rotate_refresh_token(session, settings, signer, clock, body.refresh_token)
+    await throttle_address(request, state, "refresh")
+    outcome = await auth.rotate_refresh_token(
+        session, state.settings, state.signer, state.clock, body.refresh_token
+    )
     if isinstance(outcome, auth.RefreshReused):
         # Answer without raising, so the unit of work commits the family's revocation.
         return problem_response(
@@ -148,21 +214,29 @@ async def refresh(
 @auth_router.post(
     "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 422)
 )
-async def logout(session: SessionDep, clock: ClockDep, body: RefreshRequest) -> Response:
-    """Revoke the refresh token and every token rotated from the same sign-in."""
-    await auth.logout(session, clock, body.refresh_token)
+async def logout(
+    session: SessionDep, bus: BusDep, clock: ClockDep, body: RefreshRequest
+) -> Response:
+    """Revoke the refresh token and every token rotated from the same sign-in; access
+    tokens issued before stop working (other devices refresh theirs)."""
+    await auth.logout(session, bus, clock, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
-@auth_router.post("/google", response_model=TokenPair, responses=problem_responses(401, 403, 404))
+@auth_router.post(
+    "/google", response_model=TokenPair, responses=problem_responses(401, 403, 404, 422)
+)
 async def google(session: SessionDep, state: StateDep, body: GoogleLoginRequest) -> Any:
-    """Sign in with a Google ID token; creates or links the account, returns our tokens."""
+    """Sign in with a Google ID token; creates or links the account, returns our tokens.
+
+    An account with this address whose owner never confirmed it is taken over: its
+    password is removed and its sessions end (whoever registered it may not own it)."""
     if state.id_tokens is None:
         raise ProblemError(
             404, "google_login_disabled", "Google sign-in is not configured on this server."
         )
     claims = await state.id_tokens.verify(body.id_token)
-    user = await auth.sign_in_with_google(session, claims)
+    user = await auth.sign_in_with_google(session, state, claims)
     return await auth.issue_token_pair(session, state.settings, state.signer, state.clock, user)
 
 
@@ -175,9 +249,12 @@ async def read_me(user: CurrentUser) -> Any:
 
 
 @users_router.patch("/me", response_model=UserRead, responses=problem_responses(401, 403, 422))
-async def update_me(session: SessionDep, clock: ClockDep, user: CurrentUser, body: MeUpdate) -> Any:
-    """Change your display name or password (the latter needs `current_password`)."""
-    return await accounts_service.update_me(session, clock, user, body)
+async def update_me(
+    session: SessionDep, bus: BusDep, clock: ClockDep, user: CurrentUser, body: MeUpdate
+) -> Any:
+    """Change your display name or password (the latter needs `current_password`, and
+    ends every session: sign in again with the new password)."""
+    return await accounts_service.update_me(session, bus, clock, user, body)
 
 
 @users_router.get("", response_model=Page[UserRead], responses=_MANAGED)
@@ -202,8 +279,14 @@ async def list_users(
     response_model=UserRead,
     responses=problem_responses(401, 403, 404, 409, 422),
 )
-async def create_user(session: SessionDep, user: CurrentUser, body: UserCreate) -> Any:
-    return await accounts_service.create_user(session, user, body)
+async def create_user(
+    session: SessionDep, state: StateDep, user: CurrentUser, body: UserCreate
+) -> Any:
+    """The new user's address is not verified (the admin vouches for the account, not for
+    who reads the mailbox): a confirmation link is mailed to it."""
+    created = await accounts_service.create_user(session, user, body)
+    await email_flows.send_verification(session, state, created)
+    return created
 
 
 @users_router.get("/{user_id:int}", response_model=UserRead, responses=_MANAGED)
@@ -215,16 +298,24 @@ async def read_user(session: SessionDep, user: CurrentUser, user_id: IdPath) -> 
     "/{user_id:int}", response_model=UserRead, responses=problem_responses(401, 403, 404, 409, 422)
 )
 async def update_user(
-    session: SessionDep, clock: ClockDep, user: CurrentUser, user_id: IdPath, body: UserUpdate
+    session: SessionDep,
+    bus: BusDep,
+    clock: ClockDep,
+    user: CurrentUser,
+    user_id: IdPath,
+    body: UserUpdate,
 ) -> Any:
-    return await accounts_service.update_user(session, clock, user, user_id, body)
+    """A new password or role ends the user's sessions."""
+    return await accounts_service.update_user(session, bus, clock, user, user_id, body)
 
 
 @users_router.delete(
     "/{user_id:int}", status_code=204, responses=problem_responses(401, 403, 404, 409, 422)
 )
-async def delete_user(session: SessionDep, user: CurrentUser, user_id: IdPath) -> Response:
-    await accounts_service.delete_user(session, user, user_id)
+async def delete_user(
+    session: SessionDep, bus: BusDep, user: CurrentUser, user_id: IdPath
+) -> Response:
+    await accounts_service.delete_user(session, bus, user, user_id)
     return Response(status_code=204)
 
 

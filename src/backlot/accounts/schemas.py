@@ -18,6 +18,7 @@ from pydantic import (
 from pydantic.json_schema import SkipJsonSchema
 
 from backlot.accounts.models import PlanType, Role
+from backlot.accounts.passwords import MIN_LENGTH, not_blank
 from backlot.core.params import IdField
 from backlot.core.text import no_control_characters
 
@@ -37,11 +38,25 @@ def _iso_text(value: object) -> object:
 
 
 AwareTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
-Password = Annotated[str, Field(min_length=8, max_length=256)]
+Password = Annotated[str, Field(min_length=MIN_LENGTH, max_length=256), AfterValidator(not_blank)]
+# Bidirectional overrides and isolates make a name display as something else
+# ("Trojan Source"): "\u202eresu" shows as "user" reversed in the other direction.
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _no_bidi_controls(value: str) -> str:
+    if _BIDI_CONTROLS.intersection(value):
+        raise ValueError("bidirectional control characters are not allowed")
+    return value
+
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
     AfterValidator(no_control_characters),
+    AfterValidator(_no_bidi_controls),
 ]
 
 
@@ -72,6 +87,32 @@ class RefreshRequest(StrictModel):
 
 class GoogleLoginRequest(StrictModel):
     id_token: Annotated[str, Field(min_length=1, max_length=8192)]
+
+
+class EmailRequest(StrictModel):
+    email: Email
+
+
+class VerifyEmailRequest(StrictModel):
+    token: Annotated[str, Field(min_length=1, max_length=512)]
+
+
+class PasswordResetConfirm(StrictModel):
+    token: Annotated[str, Field(min_length=1, max_length=512)]
+    new_password: Password
+
+
+class Accepted(BaseModel):
+    detail: str
+
+
+class GoogleClaims(BaseModel):
+    """What we keep of a verified Google ID token: checked like what people type."""
+
+    sub: Annotated[str, Field(min_length=1, max_length=255)]
+    email: Email | None = None
+    email_verified: bool | str | None = None
+    name: Name | None = None
 
 
 class TokenPair(BaseModel):
@@ -125,6 +166,7 @@ class UserRead(BaseModel):
     corporation_id: int | None
     point: int
     is_superuser: bool
+    email_verified: bool
     created_at: datetime
 
 

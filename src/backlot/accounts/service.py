@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import Corporation, PlanType, RefreshToken, Role, User
+from backlot.accounts.passwords import check_password_strength
 from backlot.accounts.schemas import (
     CorporationCreate,
     CorporationUpdate,
@@ -20,6 +21,8 @@ from backlot.accounts.schemas import (
     UserCreate,
     UserUpdate,
 )
+from backlot.accounts.sessions import announce_after_commit, end_sessions
+from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
 from backlot.core.errors import ProblemError, conflict, forbidden, not_found
 from backlot.core.paging import fetch_page
@@ -60,6 +63,7 @@ async def add_user(
     corporation_id: int | None,
     google_sub: str | None = None,
     is_superuser: bool = False,
+    email_verified: bool = False,
 ) -> User:
     if role == Role.admin and corporation_id is None and not is_superuser:
         raise ProblemError(422, "admin_needs_corporation", "An admin must belong to a corporation.")
@@ -73,6 +77,7 @@ async def add_user(
         corporation_id=corporation_id,
         google_sub=google_sub,
         is_superuser=is_superuser,
+        email_verified=email_verified,
     )
     session.add(user)
     try:
@@ -215,6 +220,8 @@ async def create_user(session: AsyncSession, actor: User, data: UserCreate) -> U
         corporation_id = actor.corporation_id
     else:
         raise forbidden("Only admins may create users.")
+    await check_password_strength(data.password, email=data.email, display_name=data.display_name)
+    # Not verified: the admin vouches for the account, not for who reads the mailbox.
     return await add_user(
         session,
         email=data.email,
@@ -226,7 +233,7 @@ async def create_user(session: AsyncSession, actor: User, data: UserCreate) -> U
 
 
 async def update_user(
-    session: AsyncSession, clock: Clock, actor: User, user_id: int, data: UserUpdate
+    session: AsyncSession, bus: EventBus, clock: Clock, actor: User, user_id: int, data: UserUpdate
 ) -> User:
     user = await get_user(session, actor, user_id)
     if not _may_manage(actor, user):
@@ -234,7 +241,9 @@ async def update_user(
     changes = data.model_dump(exclude_unset=True)
     if any(value is None for value in changes.values()):
         raise ProblemError(422, "null_not_allowed", "Fields cannot be set to null.")
-    if "role" in changes:
+    ended = None
+    if "role" in changes and changes["role"] != user.role:
+        ended = "role_changed"
         if changes["role"] == Role.admin and user.corporation_id is None:
             raise ProblemError(
                 422, "admin_needs_corporation", "An admin must belong to a corporation."
@@ -246,19 +255,26 @@ async def update_user(
         if await find_user_by_email(session, changes["email"]) is not None:
             raise _email_taken(changes["email"])
         user.email = changes["email"]
+        user.email_verified = False  # the new address's owner has not confirmed it
     if "display_name" in changes:
         user.display_name = changes["display_name"]
     if "password" in changes:
+        await check_password_strength(
+            changes["password"], email=user.email, display_name=user.display_name
+        )
         user.password_hash = await hash_password(changes["password"])
         await revoke_all_refresh_tokens(session, clock, user.id)
+        ended = "password_reset"
     try:
         await session.flush()
     except IntegrityError as exc:
         raise _email_taken(user.email) from exc
+    if ended is not None:
+        await end_sessions(session, bus, user.id, ended)
     return user
 
 
-async def delete_user(session: AsyncSession, actor: User, user_id: int) -> None:
+async def delete_user(session: AsyncSession, bus: EventBus, actor: User, user_id: int) -> None:
     user = await get_user(session, actor, user_id)
     if not _may_manage(actor, user):
         raise forbidden("Only admins may delete users.")
@@ -268,9 +284,12 @@ async def delete_user(session: AsyncSession, actor: User, user_id: int) -> None:
         await _keep_one_admin(session, user)
     await session.delete(user)
     await session.flush()
+    announce_after_commit(session, bus, user_id, "deleted")
 
 
-async def update_me(session: AsyncSession, clock: Clock, actor: User, data: MeUpdate) -> User:
+async def update_me(
+    session: AsyncSession, bus: EventBus, clock: Clock, actor: User, data: MeUpdate
+) -> User:
     changes = data.model_dump(exclude_unset=True)
     if changes.get("display_name", "") is None or changes.get("password", "") is None:
         raise ProblemError(422, "null_not_allowed", "Fields cannot be set to null.")
@@ -282,8 +301,12 @@ async def update_me(session: AsyncSession, clock: Clock, actor: User, data: MeUp
             data.current_password or "", actor.password_hash
         ):
             raise forbidden("current_password is wrong.", code="wrong_password")
+        await check_password_strength(
+            changes["password"], email=actor.email, display_name=actor.display_name
+        )
         actor.password_hash = await hash_password(changes["password"])
         await revoke_all_refresh_tokens(session, clock, actor.id)
+        await end_sessions(session, bus, actor.id, "password_changed")
     await session.flush()
     return actor
 

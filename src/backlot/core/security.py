@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
+import hmac
 import secrets
 import uuid
 from collections import OrderedDict
@@ -78,8 +80,18 @@ class TokenSigner:
         # claims are checked once, its time window on every use.
         self._verified: OrderedDict[tuple[str, str], tuple[datetime, TokenClaims]] = OrderedDict()
 
-    def issue(self, subject: str, audience: str, ttl: timedelta, **claims: Any) -> str:
-        now = self._clock.now()
+    def issue(
+        self,
+        subject: str,
+        audience: str,
+        ttl: timedelta,
+        *,
+        issued_at: datetime | None = None,
+        token_id: str | None = None,
+        **claims: Any,
+    ) -> str:
+        """A signed token; the same `issued_at` and `token_id` give the same token again."""
+        now = issued_at or self._clock.now()
         payload = {
             **claims,
             "sub": subject,
@@ -87,9 +99,15 @@ class TokenSigner:
             "iss": self._issuer,
             "iat": int(now.timestamp()),
             "exp": int((now + ttl).timestamp()),
-            "jti": uuid.uuid4().hex,
+            "jti": token_id or uuid.uuid4().hex,
         }
         return jwt.encode(payload, self._secret, algorithm=_ALGORITHM)
+
+    def derive(self, purpose: str, value: str) -> str:
+        """A token only this server can compute from `value` (HMAC under the signing key):
+        the same input always gives the same token, without storing it."""
+        mac = hmac.new(self._secret.encode(), f"{purpose}\0{value}".encode(), hashlib.sha256)
+        return base64.urlsafe_b64encode(mac.digest()).rstrip(b"=").decode()
 
     def verify(self, token: str, audience: str) -> TokenClaims:
         known = self._verified.get((token, audience))

@@ -12,7 +12,9 @@ from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
 from backlot.core.kv import KeyValueCache
 from backlot.core.locks import LockStore
+from backlot.core.mail import Mailer
 from backlot.core.oidc import IdTokenVerifier
+from backlot.core.ratelimit import RateLimiter
 from backlot.core.security import TokenSigner
 from backlot.core.storage import ObjectStore
 from backlot.settings import Settings
@@ -34,6 +36,8 @@ class AppState:
     bus: EventBus
     kv: KeyValueCache
     storage: ObjectStore
+    mailer: Mailer
+    rate_limiter: RateLimiter
 
 
 def app_state(connection: HTTPConnection) -> AppState:

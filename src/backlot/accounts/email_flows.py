@@ -1,0 +1,114 @@
+"""Flows that go through the owner's mailbox: registering, confirming an address,
+resetting a password. Their answers never tell whether an address has an account."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from backlot.accounts import service as accounts_service
+from backlot.accounts.mail_links import (
+    consume_link_token,
+    issue_link_token,
+    link,
+    password_reset_mail,
+    post_after_commit,
+    register_notice_mail,
+    verification_mail,
+)
+from backlot.accounts.models import EmailPurpose, Role, User
+from backlot.accounts.passwords import check_password_strength
+from backlot.accounts.schemas import PasswordResetConfirm, RegisterRequest
+from backlot.accounts.sessions import end_sessions
+from backlot.accounts.throttle import may_mail, throttle_mail
+from backlot.core.errors import ProblemError
+from backlot.core.security import hash_password
+from backlot.core.state import AppState
+
+
+async def register(session: AsyncSession, state: AppState, data: RegisterRequest) -> None:
+    """Create the account and mail a confirmation link; for an address that already has
+    an account, mail its owner instead. Both paths hash the password, so their timing
+    does not tell them apart either."""
+    await check_password_strength(data.password, email=data.email, display_name=data.display_name)
+    password_hash = await hash_password(data.password)
+    try:
+        # A savepoint: a concurrent registration of the same address makes the insert
+        # fail, and only this part (the corporation too) is undone.
+        async with session.begin_nested():
+            user = await _add_account(session, data, password_hash)
+    except ProblemError as exc:
+        if exc.code != "email_taken":
+            raise
+        if await may_mail(state, "register_notice", data.email):
+            notice = register_notice_mail(data.email, state.settings.public_url)
+            post_after_commit(session, state.mailer, notice)
+        return
+    await send_verification(session, state, user)
+
+
+async def _add_account(session: AsyncSession, data: RegisterRequest, password_hash: str) -> User:
+    corporation_id = None
+    role = Role.guest
+    if data.corporation_name is not None:
+        corporation = await accounts_service.add_corporation(session, name=data.corporation_name)
+        corporation_id, role = corporation.id, Role.admin
+    return await accounts_service.add_user(
+        session,
+        email=data.email,
+        password_hash=password_hash,
+        display_name=data.display_name,
+        role=role,
+        corporation_id=corporation_id,
+    )
+
+
+async def send_verification(session: AsyncSession, state: AppState, user: User) -> None:
+    settings = state.settings
+    ttl = timedelta(hours=settings.email_verification_ttl_hours)
+    token = await issue_link_token(session, state.clock, user, EmailPurpose.verify_email, ttl)
+    url = link(settings.public_url, "verify-email", token)
+    mail = verification_mail(user.email, url, settings.email_verification_ttl_hours)
+    post_after_commit(session, state.mailer, mail)
+
+
+async def resend_verification(session: AsyncSession, state: AppState, email: str) -> None:
+    await throttle_mail(state, "verify_email", email)
+    user = await accounts_service.find_user_by_email(session, email)
+    if user is not None and not user.email_verified:
+        await send_verification(session, state, user)
+
+
+async def verify_email(session: AsyncSession, state: AppState, token: str) -> None:
+    user = await consume_link_token(session, state.clock, token, EmailPurpose.verify_email)
+    user.email_verified = True
+    await session.flush()
+
+
+async def request_password_reset(session: AsyncSession, state: AppState, email: str) -> None:
+    await throttle_mail(state, "password_reset", email)
+    user = await accounts_service.find_user_by_email(session, email)
+    if user is None:
+        return
+    settings = state.settings
+    ttl = timedelta(minutes=settings.password_reset_ttl_minutes)
+    token = await issue_link_token(session, state.clock, user, EmailPurpose.password_reset, ttl)
+    url = link(settings.public_url, "reset-password", token)
+    mail = password_reset_mail(user.email, url, settings.password_reset_ttl_minutes)
+    post_after_commit(session, state.mailer, mail)
+
+
+async def reset_password(
+    session: AsyncSession, state: AppState, data: PasswordResetConfirm
+) -> None:
+    """Set the new password from a reset link: the link proves the mailbox, so the address
+    counts as verified; every session of the account ends."""
+    user = await consume_link_token(session, state.clock, data.token, EmailPurpose.password_reset)
+    await check_password_strength(
+        data.new_password, email=user.email, display_name=user.display_name, field="new_password"
+    )
+    user.password_hash = await hash_password(data.new_password)
+    user.email_verified = True
+    await accounts_service.revoke_all_refresh_tokens(session, state.clock, user.id)
+    await end_sessions(session, state.bus, user.id, "password_reset")
