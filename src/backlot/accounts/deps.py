@@ -30,9 +30,14 @@ def _access(signer: TokenSigner, token: str | None) -> tuple[int, int]:
     if not token:
         raise unauthorized("not_authenticated", "Sign in and send Authorization: Bearer <token>.")
     claims = signer.verify(token, ACCESS_AUDIENCE)
-    if not claims.subject.isdigit():
+    return _subject_id(claims), session_generation_of(claims)
+
+
+def _subject_id(claims: TokenClaims) -> int:
+    # isdigit() alone admits "²" and other digits int() refuses.
+    if not (claims.subject.isascii() and claims.subject.isdigit()):
         raise unauthorized("invalid_token", "The token's user no longer exists.")
-    return int(claims.subject), session_generation_of(claims)
+    return int(claims.subject)
 
 
 def session_generation_of(claims: TokenClaims) -> int:
@@ -72,7 +77,13 @@ async def principal_of(
     a cached request touches no database. With the token's `generation`, a token from an
     ended session is refused (every process drops the cached principal when sessions
     end; a token newer than the cached principal makes it re-read)."""
-    cache: RowCache[Principal] = request.app.state.principals
+    return await cached_principal(request.app.state.principals, state, user_id, generation)
+
+
+async def cached_principal(
+    cache: RowCache[Principal], state: AppState, user_id: int, generation: int | None = None
+) -> Principal:
+    """`principal_of` for callers without a request (socket servers)."""
     principal = cache.get(user_id)
     if principal is None or (generation is not None and generation > principal.session_generation):
         async with state.sessionmaker() as session:
@@ -81,6 +92,18 @@ async def principal_of(
     if generation is not None:
         check_session(generation, principal.session_generation)
     return principal
+
+
+async def live_principal(
+    cache: RowCache[Principal], state: AppState, token: str
+) -> tuple[Principal, TokenClaims]:
+    """An access token's user, of a session that has not ended, and the token's claims:
+    for the socket servers, which verify tokens themselves (at connect and re-auth)."""
+    claims = state.signer.verify(token, ACCESS_AUDIENCE)
+    principal = await cached_principal(
+        cache, state, _subject_id(claims), session_generation_of(claims)
+    )
+    return principal, claims
 
 
 async def _current_principal(

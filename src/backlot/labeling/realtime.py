@@ -23,6 +23,7 @@ import socketio
 from fastapi import FastAPI
 from pydantic import ValidationError
 
+from backlot.accounts.deps import live_principal
 from backlot.accounts.models import User
 from backlot.accounts.principal import Principal
 from backlot.core.cache import RowCache
@@ -91,8 +92,7 @@ class LabelingSockets:
                 {"code": "not_authenticated", "message": 'Connect with auth={"token": ...}.'}
             )
         try:
-            claims = self.state.signer.verify(token, ACCESS_AUDIENCE)
-            user = await self._principal(claims.subject)
+            user, claims = await live_principal(self.app.state.principals, self.state, token)
         except ProblemError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": exc.code, "message": exc.detail}
@@ -230,7 +230,7 @@ class LabelingSockets:
         if claims.subject != str(session["user_id"]):
             raise SocketError("user_mismatch", "The token is another user's.", fatal=True)
         try:
-            await self._principal(claims.subject)
+            await live_principal(self.app.state.principals, self.state, request.token)
         except ProblemError as exc:
             raise SocketError(exc.code, exc.detail, fatal=True) from exc
         self._close_at(sid, claims.expires_at)

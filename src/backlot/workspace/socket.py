@@ -22,13 +22,12 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketState
 
-from backlot.accounts.models import User
+from backlot.accounts.deps import live_principal
 from backlot.accounts.principal import Principal
 from backlot.core.db import unit_of_work
 from backlot.core.errors import ProblemError
 from backlot.core.locks import DenialReason, Grant, ReleaseOutcome
 from backlot.core.ratelimit import ConnectionLimiter
-from backlot.core.security import ACCESS_AUDIENCE
 from backlot.core.state import AppState
 from backlot.workspace import service
 from backlot.workspace.commits import Author, apply_commit, latest_snapshot
@@ -242,14 +241,12 @@ class WorkspaceSocket:
 
     async def _authenticate(self, session: Any, token: str) -> tuple[Principal, datetime]:
         try:
-            claims = self.state.signer.verify(token, ACCESS_AUDIENCE)
+            principal, claims = await live_principal(
+                self.ws.app.state.principals, self.state, token
+            )
         except ProblemError as exc:
             raise Refused(CLOSE_UNAUTHORIZED, exc.code, exc.detail) from None
-        subject = claims.subject
-        user = await session.get(User, int(subject)) if SEQUENCE.fullmatch(subject) else None
-        if user is None:
-            raise Refused(CLOSE_UNAUTHORIZED, "invalid_token", "The token's user no longer exists.")
-        return Principal.of(user), claims.expires_at
+        return principal, claims.expires_at
 
     async def _welcome(self, room: WorkspaceRoom) -> None:
         """INIT_STATE (after the missed events, when resuming). The seq is read before
