@@ -137,3 +137,42 @@ def test_a_client_hanging_up_mid_upload_is_an_abort(
     text = _wait_for(log, f"client closed the connection during POST {path}")
     assert "Traceback" not in text
     assert "unhandled error" not in text
+
+
+@pytest.mark.parametrize(("trusted", "limited"), [("10.9.9.9", True), ("127.0.0.1", False)])
+def test_a_forged_forwarded_for_escapes_no_limit(
+    tmp_path: Path, trusted: str, limited: bool
+) -> None:
+    """Per-address limits count the client a trusted proxy names, and only then: an
+    attacker rotating X-Forwarded-For straight at the service stays one address."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKLOT_")} | {
+        "BACKLOT_SECRET_KEY": TEST_SECRET,
+        "BACKLOT_LOG_LEVEL": "warning",
+        "BACKLOT_AUTH_ADDRESS_RATE_LIMIT": "3/minute",
+        "BACKLOT_FORWARDED_ALLOW_IPS": trusted,
+    }
+    command = [sys.executable, "-m", "backlot", "serve", "--port", str(port)]
+    process = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_answering(f"{base}/healthz", process, "backlot serve")
+        answers = [
+            httpx.post(
+                f"{base}/v1/auth/password-reset",
+                json={"email": unique_email("xff")},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},
+            )
+            for n in range(4)
+        ]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert [a.status_code for a in answers[:3]] == [202, 202, 202]
+    if limited:
+        assert answers[3].status_code == 429
+        assert int(answers[3].headers["retry-after"]) > 0
+    else:  # the proxy (127.0.0.1 here) names four different clients
+        assert answers[3].status_code == 202

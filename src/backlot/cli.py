@@ -52,6 +52,7 @@ def serve(
         log_level=settings.log_level,
         log_config=_log_config(settings.log_level),
         proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         server_header=False,  # no `server: uvicorn` telling scanners what to try
         # Frames far over the workspace limit are refused by the protocol layer (1009)
         # before they are buffered whole; those just over it get our own 1009 and reason.

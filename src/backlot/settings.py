@@ -61,6 +61,14 @@ class Settings(BaseSettings):
     s3_secret_access_key: SecretStr | None = Field(None, description="S3 secret access key.")
     host: str = Field("127.0.0.1", description="Address `backlot serve` binds.")
     port: int = Field(8000, ge=1, le=65535, description="Port `backlot serve` binds.")
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description=(
+            "Comma-separated addresses (or networks) of the proxies trusted to say who the "
+            "client is (X-Forwarded-For/-Proto); per-address rate limits and seats count that "
+            "client. '*' trusts everyone: only when nothing but the proxy can reach the service."
+        ),
+    )
     auto_migrate: bool = Field(
         True, description="`backlot serve` upgrades the schema to head before starting."
     )
