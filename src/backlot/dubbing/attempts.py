@@ -119,6 +119,14 @@ async def upload_attempt(
     )
 
 
+def event_id(header: str | None) -> int | None:
+    """The Last-Event-ID a client resumes after, or None (start afresh) for anything but
+    our ids: ASCII digits, short (str.isdigit() also takes "²", which int() refuses)."""
+    if header and header.isascii() and header.isdigit() and len(header) <= 18:
+        return int(header)
+    return None
+
+
 def _frame(seq: int, kind: str, data: dict[str, Any]) -> str:
     return f"id: {seq}\nevent: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
@@ -136,7 +144,9 @@ async def analysis_progress(
     job_id: JobIdPath,
     bearer: Annotated[int | None, Depends(bearer_user_id)],
     token: Annotated[str | None, Query(max_length=4096, description="progress_url's token")] = None,
-    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    last_event_id: Annotated[
+        str | None, Header(description="Resume after this event id; anything else is ignored.")
+    ] = None,
 ) -> StreamingResponse:
     """Server-Sent Events: `queued`, `decoding`, `analysing` (with `progress` percent),
     `retrying`, then `completed` (scores) or `failed` (reason), each with an `id`; a
@@ -145,7 +155,7 @@ async def analysis_progress(
     ends after the terminal event."""
     user_id = scoped_user_id(state.signer, bearer, token, PROGRESS_AUDIENCE, job=job_id)
     await owned_job(state, user_id, job_id)
-    since = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    since = event_id(last_event_id)
     return StreamingResponse(
         _events(state, job_id, since),
         media_type="text/event-stream",
