@@ -65,7 +65,7 @@ def test_several_signatures_and_keys_for_rotation() -> None:
         verify(["whsec_not base64!"], message, BODY, now)
 
 
-@pytest.mark.parametrize("stamp", ["²³", "١٧٠٠٠٠٠٠٠٠", "9" * 400, "9" * 5000, "+1", ""])
+@pytest.mark.parametrize("stamp", ["²³", "\u0661" * 10, "9" * 400, "9" * 5000, "+1", ""])
 def test_a_timestamp_that_is_not_ascii_seconds_is_a_webhook_error(stamp: str) -> None:
     secret = new_secret()
     sent = headers(secret, BODY, datetime.now(UTC)) | {"webhook-timestamp": stamp}

@@ -154,7 +154,7 @@ async def test_the_external_analyzer_end_to_end(external: str) -> None:
 
 @pytest.mark.parametrize(
     "stamp",
-    [b"\xb2\xb3", "١٧٠٠٠٠٠٠٠٠".encode(), b"9" * 400, b"9" * 5000, b"-1", b" 1"],
+    [b"\xb2\xb3", "\u0661".encode() * 10, b"9" * 400, b"9" * 5000, b"-1", b" 1"],
 )
 async def test_a_garbage_timestamp_is_refused_without_a_traceback(
     client: AsyncClient,
