@@ -59,8 +59,8 @@ def verify(secrets: list[str], received: Mapping[str, str], body: bytes, now: da
     signatures = received.get("webhook-signature")
     if not message_id or not stamp or not signatures:
         raise WebhookError("missing webhook-id, webhook-timestamp or webhook-signature")
-    # ASCII digits only, and few: str.isdigit() also takes superscripts and other scripts' digits, which int() may
-    # refuse, and a thousand digits would overflow the float subtraction.
+    # ASCII digits only, and few: str.isdigit() also takes superscripts, which int()
+    # refuses, and a thousand digits would overflow the float subtraction.
     if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= MAX_STAMP_DIGITS):
         raise WebhookError("webhook-timestamp is not a number of seconds")
     if abs(now.timestamp() - int(stamp)) > TOLERANCE_SECONDS:
