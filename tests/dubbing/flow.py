@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from tests.analysis.voices import FIXTURES, LINE
+from tests.analysis.voices import FIXTURES, LINE, voice
 from tests.helpers import PASSWORD, bearer, unique_email
 
 
@@ -101,3 +101,28 @@ def wav_bytes(samples: np.ndarray, rate: int = 16000) -> bytes:
         file.setframerate(rate)
         file.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
     return out.getvalue()
+
+
+def short_take() -> bytes:
+    """One second of the other voice saying the line: scored in a fraction of a second."""
+    return wav_bytes(voice("line_high")[:16000])
+
+
+async def upload_as(p: Practice, headers: dict[str, str], data: bytes) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=p.base, timeout=30) as http:
+        return await http.post(
+            f"/v1/tokens/{p.line_id}/upload-audio",
+            files={"file": ("take.wav", data)},
+            headers=headers,
+        )
+
+
+async def lifetime(
+    p: Practice, headers: dict[str, str], accepted: dict[str, Any]
+) -> tuple[str, str]:
+    """When the job was queued and when it ended (waiting for its stream to end first)."""
+    heard = await events(p.base, accepted["progress_url"], timeout=120)
+    assert heard[-1]["event"] == "completed", heard
+    async with httpx.AsyncClient(base_url=p.base, timeout=30) as http:
+        result = await http.get(accepted["result_url"], headers=headers)
+    return str(result.json()["created_at"]), str(result.json()["finished_at"])

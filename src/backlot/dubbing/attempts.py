@@ -64,26 +64,31 @@ async def owned_job(state: AppState, user_id: int, job_id: str) -> Job:
     "/{token_id:int}/upload-audio",
     status_code=202,
     response_model=JobAccepted,
-    responses=problem_responses(404, 409, 413, 415),
+    responses=problem_responses(404, 409, 413, 415, 429),
 )
 async def upload_attempt(
     state: StateDep, queue: QueueDep, user: CurrentPrincipal, token_id: IdPath, file: UploadFile
 ) -> Any:
     """Your recording of the line (wav, mp3, m4a/aac, ogg/opus, webm/opus, flac; judged by
-    its bytes; size and duration limits). Answers 202 with the job id at once; the job
-    row is committed before the job is queued."""
+        its bytes; size and duration limits; at most BACKLOT_DUBBING_MAX_ACTIVE_JOBS_PER_USER
+    queued or running, then 429 with Retry-After). Answers 202 with the job id at once; the job
+        row is committed before the job is queued."""
+    limit = state.settings.dubbing_max_active_jobs_per_user
     async with unit_of_work(state.sessionmaker) as session:
         line = await service.get_line(session, token_id)
         if line.audio_key is None:
             raise ProblemError(
                 409, "no_reference", "This line has no reference audio to compare with yet."
             )
+        await service.require_job_room(session, user.id, limit)  # before any byte is stored
     content, seconds = await receive_audio(
         state.storage, state.settings, file, service.new_audio_key("attempt")
     )
     job_id = new_job_id()
     async with unit_of_work(state.sessionmaker) as session:
         on_rollback(session, lambda: state.storage.delete(content.key))
+        # Again, under the user's lock: concurrent uploads may all have passed the first.
+        await service.require_job_room(session, user.id, limit, lock=True)
         line = await service.get_line(session, token_id)
         job = Job(
             id=job_id,

@@ -24,6 +24,7 @@ from backlot.analysis import AudioError, NoSpeechError, Weights, analyze, decode
 from backlot.core.db import after_commit, unit_of_work
 from backlot.core.state import AppState
 from backlot.core.storage import read_all
+from backlot.dubbing.dispatch import next_job_id
 from backlot.dubbing.external import send_job
 from backlot.dubbing.models import Job, JobState, Line
 from backlot.settings import Settings
@@ -155,11 +156,22 @@ class JobRunner:
         await self.publish(job)
         return job
 
-    async def run(self, job_id: str) -> None:
-        """The task the queue delivers. Idempotent on the job id."""
-        job = await self._claim(job_id)
-        if job is None:
-            return
+    async def claim_next(self) -> Job | None:
+        """Claim the job whose turn it is (dispatch.next_job_id), or None when none waits.
+        Another process may claim the same one first: then the next one is tried."""
+        for _ in range(5):
+            async with unit_of_work(self.state.sessionmaker) as session:
+                job_id = await next_job_id(session, self.state.clock.now())
+            if job_id is None:
+                return None
+            job = await self._claim(job_id)
+            if job is not None:
+                return job
+        return None  # lost every race: the dispatcher looks again on its next wake
+
+    async def run_claimed(self, job: Job) -> None:
+        """Analyse a job this process claimed, and finish, retry or fail it."""
+        job_id = job.id
         beat = asyncio.create_task(self._heartbeat(job_id))
         try:
             result = await self._analyse(job)
@@ -274,12 +286,19 @@ class JobRunner:
         if tries >= self.settings.dubbing_max_tries:
             await self._finish_failed(job_id, f"{reason} (after {tries} tries)")
             return
+        delay = min(2 ** (tries - 1), 30)  # 1 s, 2 s, 4 s ... between tries
         job = await self._advance(
-            job_id, state=JobState.queued.value, stage="retrying", progress=0, error=reason
+            job_id,
+            state=JobState.queued.value,
+            stage="retrying",
+            progress=0,
+            error=reason,
+            # A queued job's heartbeat is when it may run again: no dispatcher takes it
+            # before its backoff is over.
+            heartbeat_at=self.state.clock.now() + timedelta(seconds=delay),
         )
         if job is None:
             return
-        delay = min(2 ** (tries - 1), 30)  # 1 s, 2 s, 4 s ... between tries
         task = asyncio.create_task(self._requeue_later(job_id, delay))
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Select, delete, desc, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backlot.accounts.models import User
 from backlot.accounts.principal import Actor as Person
 from backlot.core.db import after_commit, on_rollback
 from backlot.core.errors import ProblemError, forbidden, not_found
@@ -16,6 +17,8 @@ from backlot.core.paging import fetch_page
 from backlot.core.scheduling import insert_ignore
 from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.dubbing.models import Actor, Bookmark, Job, JobState, Line, Script
+
+JOB_RETRY_AFTER_SECONDS = 10  # an attempt at one line is scored in seconds
 
 
 def may_edit(person: Person, script: Script) -> bool:
@@ -159,6 +162,34 @@ async def script_lines(
 ) -> tuple[list[Line], int]:
     stmt = select(Line).where(Line.script_id == script_id).order_by(Line.order, Line.id)
     return await fetch_page(session, stmt, limit, offset)
+
+
+async def require_job_room(
+    session: AsyncSession, user_id: int, limit: int, *, lock: bool = False
+) -> None:
+    """429 too_many_jobs when the user already has `limit` jobs queued or running. With
+    `lock`, the user's row is locked first (PostgreSQL) so that concurrent uploads of one
+    user are counted one after another."""
+    if lock:
+        await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    active = await session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(
+            Job.user_id == user_id,
+            Job.state.in_([JobState.queued.value, JobState.running.value]),
+        )
+    )
+    if (active or 0) >= limit:
+        raise ProblemError(
+            429,
+            "too_many_jobs",
+            f"You have {active} attempts waiting or being scored, the most one may have; "
+            f"try again in {JOB_RETRY_AFTER_SECONDS} s.",
+            headers={"Retry-After": str(JOB_RETRY_AFTER_SECONDS)},
+            retry_after=JOB_RETRY_AFTER_SECONDS,
+            limit=limit,
+        )
 
 
 def new_audio_key(kind: str) -> str:
