@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,7 @@ from backlot.analysis import AudioError, NoSpeechError, Weights, analyze, decode
 from backlot.core.db import after_commit, unit_of_work
 from backlot.core.state import AppState
 from backlot.core.storage import read_all
+from backlot.dubbing.analysis_pool import build_analysis_pool
 from backlot.dubbing.dispatch import next_job_id
 from backlot.dubbing.external import send_job
 from backlot.dubbing.models import Job, JobState, Line
@@ -103,11 +104,7 @@ class JobRunner:
     @property
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # spawn: a fork of a process with an event loop and driver threads is unsafe.
-            self._pool = ProcessPoolExecutor(
-                self.settings.dubbing_analysis_processes,
-                mp_context=multiprocessing.get_context("spawn"),
-            )
+            self._pool = build_analysis_pool(self.settings.dubbing_analysis_processes)
         return self._pool
 
     @property
@@ -219,6 +216,9 @@ class JobRunner:
             return await asyncio.wait_for(work, self.settings.dubbing_job_timeout_seconds)
         except (NoSpeechError, AudioError) as exc:
             raise PermanentError(str(exc)) from exc
+        except BrokenProcessPool:
+            self._pool = None  # an analysis process died (killed, out of memory): a new pool
+            raise
         except TimeoutError as exc:
             raise TimeoutError(
                 f"the analysis took longer than {self.settings.dubbing_job_timeout_seconds:g} s"
