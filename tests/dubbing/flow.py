@@ -36,6 +36,15 @@ async def _account(http: httpx.AsyncClient, corporation: str | None = None) -> d
     return bearer(login.json()["access_token"])
 
 
+async def _member(http: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, str]:
+    """A guest of the admin's corporation."""
+    email = unique_email("dub")
+    body = {"email": email, "password": PASSWORD, "role": "guest"}
+    assert (await http.post("/v1/users", json=body, headers=admin)).status_code == 201
+    login = await http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    return bearer(login.json()["access_token"])
+
+
 async def practice(base: str) -> Practice:
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         admin = await _account(http, corporation=unique_email("studio"))
@@ -51,10 +60,11 @@ async def practice(base: str) -> Practice:
             f"/v1/tokens/{line_id}/audio", files={"file": ("ref.ogg", reference)}, headers=admin
         )
         assert uploaded.status_code == 200, uploaded.text
+        # The script is the corporation's own: its members practise it.
         return Practice(
             base,
-            await _account(http),
-            await _account(http),
+            await _member(http, admin),
+            await _member(http, admin),
             line_id,
             admin,
             script.json()["id"],

@@ -75,7 +75,7 @@ async def upload_attempt(
         row is committed before the job is queued."""
     limit = state.settings.dubbing_max_active_jobs_per_user
     async with unit_of_work(state.sessionmaker) as session:
-        line = await service.get_line(session, token_id)
+        line = await service.get_line(session, token_id, user)
         if line.audio_key is None:
             raise ProblemError(
                 409, "no_reference", "This line has no reference audio to compare with yet."
@@ -89,7 +89,7 @@ async def upload_attempt(
         on_rollback(session, lambda: state.storage.delete(content.key))
         # Again, under the user's lock: concurrent uploads may all have passed the first.
         await service.require_job_room(session, user.id, limit, lock=True)
-        line = await service.get_line(session, token_id)
+        line = await service.get_line(session, token_id, user)
         job = Job(
             id=job_id,
             user_id=user.id,
@@ -103,7 +103,8 @@ async def upload_attempt(
         await session.execute(
             update(Script).where(Script.id == line.script_id).values(attempts=Script.attempts + 1)
         )
-        forget_popular(session, state)
+        script = await session.get(Script, line.script_id)
+        forget_popular(session, state, None if script is None else script.corporation_id)
         await session.flush()
 
         async def announce_and_enqueue() -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, delete, desc, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, desc, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import User
@@ -32,22 +32,41 @@ def require_editor(person: Person) -> None:
         raise forbidden("Only superusers and corporation admins edit the catalogue.")
 
 
-async def get_script(session: AsyncSession, script_id: int) -> Script:
+def may_see(person: Person, script: Script) -> bool:
+    """Superusers' scripts (no corporation) are everyone's; a corporation's are its own."""
+    return (
+        person.is_superuser
+        or script.corporation_id is None
+        or script.corporation_id == person.corporation_id
+    )
+
+
+def audience(corporation_id: int | None) -> ColumnElement[bool]:
+    """The scripts a member of `corporation_id` sees (None: no corporation, shared only)."""
+    shared = Script.corporation_id.is_(None)
+    return shared if corporation_id is None else shared | (Script.corporation_id == corporation_id)
+
+
+def visible_to(person: Person) -> ColumnElement[bool]:
+    return true() if person.is_superuser else audience(person.corporation_id)
+
+
+async def get_script(session: AsyncSession, script_id: int, person: Person) -> Script:
     script = await session.get(Script, script_id)
-    if script is None:
-        raise not_found("Script", code="script_not_found")
+    if script is None or not may_see(person, script):
+        raise not_found("Script", code="script_not_found")  # another's is no one's
     return script
 
 
 async def editable_script(session: AsyncSession, person: Person, script_id: int) -> Script:
-    script = await get_script(session, script_id)
+    script = await get_script(session, script_id, person)
     if not may_edit(person, script):
-        raise forbidden("This script belongs to another corporation.")
+        raise forbidden("Only superusers edit the shared catalogue.")
     return script
 
 
-def _search(query: str | None, kind: str | None) -> Select[Script]:
-    stmt = select(Script)
+def _search(where: ColumnElement[bool], query: str | None, kind: str | None) -> Select[Script]:
+    stmt = select(Script).where(where)
     if query:
         pattern = f"%{query.lower()}%"
         stmt = stmt.where(
@@ -61,14 +80,21 @@ def _search(query: str | None, kind: str | None) -> Select[Script]:
 
 
 async def list_scripts(
-    session: AsyncSession, query: str | None, kind: str | None, sort: str, limit: int, offset: int
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    query: str | None,
+    kind: str | None,
+    sort: str,
+    limit: int,
+    offset: int,
 ) -> tuple[list[Script], int]:
+    """Scripts matching `where` (visible_to(person), or one audience's own for a cache)."""
     order: tuple[Any, ...] = {
         "recent": (desc(Script.created_at), Script.id.desc()),
         "popular": (Script.attempts.desc(), Script.id.desc()),
         "title": (Script.title.asc(), Script.id.asc()),
     }[sort]
-    return await fetch_page(session, _search(query, kind).order_by(*order), limit, offset)
+    return await fetch_page(session, _search(where, query, kind).order_by(*order), limit, offset)
 
 
 async def create_script(
@@ -150,9 +176,10 @@ async def update_line(
     return line
 
 
-async def get_line(session: AsyncSession, line_id: int) -> Line:
+async def get_line(session: AsyncSession, line_id: int, person: Person) -> Line:
     line = await session.get(Line, line_id)
-    if line is None:
+    script = None if line is None else await session.get(Script, line.script_id)
+    if line is None or script is None or not may_see(person, script):
         raise not_found("Line", code="token_not_found")
     return line
 
