@@ -1,4 +1,5 @@
-"""The catalogue's rules: everyone signed in browses; superusers edit everything,
+"""The catalogue's rules: superusers' scripts are shared with everyone signed in; a
+corporation's scripts are its own (others get 404). Superusers edit everything,
 corporation admins the scripts of their corporation. Services never commit."""
 
 from __future__ import annotations
