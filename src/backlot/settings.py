@@ -352,6 +352,18 @@ class Settings(BaseSettings):
     dubbing_analysis_processes: int = Field(
         1, ge=1, le=64, description="Processes analysing audio beside each worker's event loop."
     )
+    dubbing_max_active_jobs_per_user: int = Field(
+        5,
+        ge=1,
+        le=1000,
+        description="Attempts one user may have queued or running; beyond, 429 too_many_jobs.",
+    )
+    dubbing_queue_poll_seconds: float = Field(
+        2,
+        gt=0,
+        le=60,
+        description="How often a worker with a free analysis slot looks for queued jobs.",
+    )
     dubbing_weight_pronunciation: float = Field(0.4, ge=0, description="Weight in `overall`.")
     dubbing_weight_intonation: float = Field(0.25, ge=0, description="Weight in `overall`.")
     dubbing_weight_emotion: float = Field(0.15, ge=0, description="Weight in `overall`.")

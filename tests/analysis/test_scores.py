@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from backlot.analysis import SAMPLE_RATE, Analysis, NoSpeechError, analyze
+from backlot.analysis.features import semitones
 from tests.analysis.voices import LINE, monotone, noise, stretched, voice
 
 DIMENSIONS = ("pronunciation", "intonation", "emotion", "timing", "overall")
@@ -107,3 +108,17 @@ def test_feedback_carries_segments_and_contours_for_plotting(reference: np.ndarr
     assert " ".join(s["words"] for s in segments).startswith("The quick")
     for name in DIMENSIONS:
         assert 0 <= getattr(result, name) <= 100
+
+
+def test_a_pitch_two_octaves_off_the_voice_is_a_tracking_error_not_melody() -> None:
+    """Praat's overlap-add (the `stretched` variant) fills stretched unvoiced stretches
+    with randomly placed pieces; in some draws the tracker reports 428 Hz frames in a
+    105 Hz voice. Such frames are not the speaker's melody: they count as unvoiced."""
+    f0 = np.full(200, 105.0)
+    f0[50:60] = 0.0
+    f0[100:103] = 428.0  # +24.3 semitones
+    f0[150:160] = 160.0  # +7.3 semitones: a real rise
+    curve = semitones(f0)
+    assert np.isnan(curve[50:60]).all() and np.isnan(curve[100:103]).all()
+    assert curve[150] == pytest.approx(12 * np.log2(160 / 105))
+    assert np.nanmax(np.abs(curve)) < 24

@@ -63,3 +63,11 @@ def test_several_signatures_and_keys_for_rotation() -> None:
     assert verify([new, old], message, BODY, now) == "msg_4"
     with pytest.raises(WebhookError):
         verify(["whsec_not base64!"], message, BODY, now)
+
+
+@pytest.mark.parametrize("stamp", ["²³", "\u0661" * 10, "9" * 400, "9" * 5000, "+1", ""])
+def test_a_timestamp_that_is_not_ascii_seconds_is_a_webhook_error(stamp: str) -> None:
+    secret = new_secret()
+    sent = headers(secret, BODY, datetime.now(UTC)) | {"webhook-timestamp": stamp}
+    with pytest.raises(WebhookError):
+        verify([secret], sent, BODY, datetime.now(UTC))

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import numpy as np
 
-from tests.analysis.voices import FIXTURES, LINE
+from tests.analysis.voices import FIXTURES, LINE, voice
 from tests.helpers import PASSWORD, bearer, unique_email
 
 
@@ -36,6 +36,15 @@ async def _account(http: httpx.AsyncClient, corporation: str | None = None) -> d
     return bearer(login.json()["access_token"])
 
 
+async def _member(http: httpx.AsyncClient, admin: dict[str, str]) -> dict[str, str]:
+    """A guest of the admin's corporation."""
+    email = unique_email("dub")
+    body = {"email": email, "password": PASSWORD, "role": "guest"}
+    assert (await http.post("/v1/users", json=body, headers=admin)).status_code == 201
+    login = await http.post("/v1/auth/login", json={"email": email, "password": PASSWORD})
+    return bearer(login.json()["access_token"])
+
+
 async def practice(base: str) -> Practice:
     async with httpx.AsyncClient(base_url=base, timeout=30) as http:
         admin = await _account(http, corporation=unique_email("studio"))
@@ -51,10 +60,11 @@ async def practice(base: str) -> Practice:
             f"/v1/tokens/{line_id}/audio", files={"file": ("ref.ogg", reference)}, headers=admin
         )
         assert uploaded.status_code == 200, uploaded.text
+        # The script is the corporation's own: its members practise it.
         return Practice(
             base,
-            await _account(http),
-            await _account(http),
+            await _member(http, admin),
+            await _member(http, admin),
             line_id,
             admin,
             script.json()["id"],
@@ -101,3 +111,28 @@ def wav_bytes(samples: np.ndarray, rate: int = 16000) -> bytes:
         file.setframerate(rate)
         file.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
     return out.getvalue()
+
+
+def short_take() -> bytes:
+    """One second of the other voice saying the line: scored in a fraction of a second."""
+    return wav_bytes(voice("line_high")[:16000])
+
+
+async def upload_as(p: Practice, headers: dict[str, str], data: bytes) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=p.base, timeout=30) as http:
+        return await http.post(
+            f"/v1/tokens/{p.line_id}/upload-audio",
+            files={"file": ("take.wav", data)},
+            headers=headers,
+        )
+
+
+async def lifetime(
+    p: Practice, headers: dict[str, str], accepted: dict[str, Any]
+) -> tuple[str, str]:
+    """When the job was queued and when it ended (waiting for its stream to end first)."""
+    heard = await events(p.base, accepted["progress_url"], timeout=120)
+    assert heard[-1]["event"] == "completed", heard
+    async with httpx.AsyncClient(base_url=p.base, timeout=30) as http:
+        result = await http.get(accepted["result_url"], headers=headers)
+    return str(result.json()["created_at"]), str(result.json()["finished_at"])

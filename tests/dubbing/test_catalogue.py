@@ -56,7 +56,7 @@ async def test_who_may_edit_the_catalogue(client: AsyncClient, world: World) -> 
     )
     assert (refused.status_code, refused.json()["code"]) == (403, "forbidden")
     for headers, script_id, status in [
-        (world.other_admin.headers, ours["id"], 403),  # another corporation's
+        (world.other_admin.headers, ours["id"], 404),  # another corporation's: unseen
         (world.admin.headers, platform["id"], 403),  # the platform's
         (world.superuser.headers, ours["id"], 200),
         (world.admin.headers, ours["id"], 200),
@@ -65,8 +65,10 @@ async def test_who_may_edit_the_catalogue(client: AsyncClient, world: World) -> 
             f"/v1/scripts/{script_id}", json={"description": "edited"}, headers=headers
         )
         assert patched.status_code == status, patched.text
-    # Everyone signed in browses everything.
+    # Everyone signed in browses the shared catalogue and their corporation's scripts.
     listed = await client.get("/v1/scripts", headers=world.other_admin.headers)
+    assert {s["title"] for s in listed.json()["items"]} == {"Global"}
+    listed = await client.get("/v1/scripts", headers=world.guest.headers)
     assert {s["title"] for s in listed.json()["items"]} == {"Global", "Ours"}
     assert (await client.get("/v1/scripts")).status_code == 401
 
@@ -168,7 +170,7 @@ async def test_reference_audio_upload_and_streaming(
         files={"file": ("a.ogg", LINE)},
         headers=world.other_admin.headers,
     )
-    assert foreign.status_code == 403
+    assert foreign.status_code == 404  # another corporation's line is no one's
     assert len(stored_objects(settings)) == 1
 
     # Replacing the audio removes the old object; deleting the line removes the new.
@@ -225,3 +227,70 @@ async def test_too_long_or_too_big_reference_audio_is_refused(
     )
     assert (big.status_code, big.json()["code"]) == (413, "payload_too_large")
     assert stored_objects(settings) == []
+
+
+async def test_a_corporations_scripts_are_its_own(client: AsyncClient, world: World) -> None:
+    """Corporation A's scripts, lines, actors, reference audio and attempt counts are
+    A's: corporation B gets 404 everywhere, and B's popular list (cached per audience)
+    never shows them. Only superusers' scripts are the catalogue everyone shares."""
+    shared = await script(client, world.superuser.headers, title="Shared")
+    ours = await script(client, world.admin.headers, title="Secret of A")
+    actor = await client.post(
+        f"/v1/scripts/{ours['id']}/actors", json={"name": "Rick"}, headers=world.admin.headers
+    )
+    one = await line(client, world.admin.headers, ours["id"], actor_id=actor.json()["id"])
+    put = await client.put(
+        f"/v1/tokens/{one['id']}/audio",
+        files={"file": ("a.ogg", LINE)},
+        headers=world.admin.headers,
+    )
+    assert put.status_code == 200
+    audio_url = put.json()["audio_url"]
+    b = world.other_admin.headers
+
+    async def titles(headers: dict[str, str], query: str) -> list[str]:
+        page = await client.get(f"/v1/scripts?{query}", headers=headers)
+        assert page.status_code == 200, page.text
+        return [s["title"] for s in page.json()["items"]]
+
+    # B's popular list is cached first, then A's: neither may see the other's.
+    for query in ("sort=popular", "sort=popular", "sort=recent", "sort=title", "q=shared"):
+        assert await titles(b, query) == ["Shared"], query
+    assert await titles(b, "q=secret") == []
+    assert set(await titles(world.guest.headers, "sort=popular")) == {"Shared", "Secret of A"}
+    assert await titles(b, "sort=popular") == ["Shared"]
+    assert set(await titles(world.superuser.headers, "sort=popular")) >= {"Shared", "Secret of A"}
+    assert (await client.get("/v1/scripts?sort=popular", headers=b)).json()["total"] == 1
+
+    for method, url, body in [
+        ("GET", f"/v1/scripts/{ours['id']}", None),
+        ("GET", f"/v1/scripts/{ours['id']}/tokens", None),
+        ("PATCH", f"/v1/scripts/{ours['id']}", {"description": "mine now"}),
+        ("DELETE", f"/v1/scripts/{ours['id']}", None),
+        ("POST", f"/v1/scripts/{ours['id']}/actors", {"name": "Ilsa"}),
+        ("POST", f"/v1/scripts/{ours['id']}/tokens", {"text": "Play it"}),
+        ("GET", f"/v1/tokens/{one['id']}", None),
+        ("PATCH", f"/v1/tokens/{one['id']}", {"text": "changed"}),
+        ("DELETE", f"/v1/tokens/{one['id']}", None),
+        ("GET", f"/v1/tokens/{one['id']}/audio", None),
+        ("POST", "/v1/mypage/bookmarks", {"token_id": one["id"]}),
+    ]:
+        answer = await client.request(method, url, json=body, headers=b)
+        assert answer.status_code == 404, (method, url, answer.text)
+    replaced = await client.put(
+        f"/v1/tokens/{one['id']}/audio", files={"file": ("a.ogg", LINE)}, headers=b
+    )
+    assert replaced.status_code == 404
+    attempt = await client.post(
+        f"/v1/tokens/{one['id']}/upload-audio", files={"file": ("a.ogg", LINE)}, headers=b
+    )
+    assert attempt.status_code == 404
+    # A's member still gets everything; the shared script stays read-only to admins.
+    assert (await client.get(audio_url)).status_code == 200
+    detail = await client.get(f"/v1/scripts/{ours['id']}", headers=world.guest.headers)
+    assert detail.json()["actors"][0]["name"] == "Rick"
+    assert (await client.get(f"/v1/scripts/{shared['id']}", headers=b)).status_code == 200
+    patched = await client.patch(
+        f"/v1/scripts/{shared['id']}", json={"description": "x"}, headers=b
+    )
+    assert patched.status_code == 403

@@ -171,3 +171,16 @@ async def test_a_line_without_reference_audio_cannot_be_attempted(server: str) -
     p.line_id = 999_999
     missing = await upload(p, ATTEMPT)
     assert (missing.status_code, missing.json()["code"]) == (404, "token_not_found")
+
+
+@pytest.mark.parametrize("last", [b"\xb2", "\u0661".encode(), b"-3", b"9" * 40])
+async def test_a_garbage_last_event_id_is_no_id(server: str, last: bytes) -> None:
+    """Whatever a client (or an attacker) sends as Last-Event-ID: the stream starts as for
+    a client without one, never a 500."""
+    p = await practice(server)
+    accepted = (await upload(p, ATTEMPT)).json()
+    done = await events(server, accepted["progress_url"])
+    assert done[-1]["event"] == "completed"
+    again = await events(server, accepted["progress_url"], {"Last-Event-ID": last})  # type: ignore[dict-item]
+    assert [e["event"] for e in again] == ["completed"]
+    assert again[0]["id"] == done[-1]["id"]

@@ -5,6 +5,7 @@ analysis server in its own process."""
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
@@ -149,3 +150,23 @@ async def test_the_external_analyzer_end_to_end(external: str) -> None:
     heard = await events(external, accepted.json()["progress_url"])
     assert heard[-1]["event"] == "completed", heard
     assert heard[-1]["data"]["scores"]["pronunciation"] >= 60
+
+
+@pytest.mark.parametrize(
+    "stamp",
+    [b"\xb2\xb3", "\u0661".encode() * 10, b"9" * 400, b"9" * 5000, b"-1", b" 1"],
+)
+async def test_a_garbage_timestamp_is_refused_without_a_traceback(
+    client: AsyncClient,
+    clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
+    stamp: bytes,
+) -> None:
+    """Raw non-ASCII, non-ASCII digits, numbers too large for a float or an int."""
+    raw = json.dumps({"job_id": "c" * 32, "scores": SCORES}).encode()
+    signed = headers(SECRET, raw, clock.now(), "msg_garbage")
+    sent = [(k.encode(), v.encode()) for k, v in signed.items() if k != "webhook-timestamp"]
+    refused = await client.post(HOOK, content=raw, headers=[*sent, (b"webhook-timestamp", stamp)])
+    assert (refused.status_code, refused.json()["code"]) == (401, "invalid_signature")
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

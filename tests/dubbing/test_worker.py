@@ -24,7 +24,8 @@ from redis.asyncio import Redis
 from tests.analysis.voices import FIXTURES
 from tests.conftest import PG_URL, REDIS_URL, TEST_SECRET, needs_postgres, needs_redis
 from tests.contract.conftest import delete_prefix
-from tests.dubbing.flow import practice, upload
+from tests.dubbing.flow import practice, short_take, upload, upload_as
+from tests.dubbing.test_fairness import CROWD, crowd, overtaken
 from tests.helpers import migrated_pg_database, running_server
 
 pytestmark = [needs_postgres, needs_redis]
@@ -161,3 +162,21 @@ async def test_a_job_fails_after_its_tries(tmp_path: Path, env: dict[str, str]) 
         async with httpx.AsyncClient(base_url=base) as http:
             result = await http.get(accepted.json()["result_url"], headers=p.headers)
         assert result.json()["state"] == "failed"
+
+
+async def test_worker_jobs_run_round_robin_by_user(tmp_path: Path, env: dict[str, str]) -> None:
+    """The scaled twin of test_fairness.py: the Redis stream delivers in order, the worker
+    still runs them round robin by user; the limit holds across processes."""
+    env = {
+        **env,
+        "BACKLOT_DUBBING_ANALYSIS_PROCESSES": "1",
+        "BACKLOT_DUBBING_MAX_ACTIVE_JOBS_PER_USER": str(CROWD),
+    }
+    with running_server(tmp_path, env) as base, running_worker(tmp_path, env):
+        p = await practice(base)
+        jobs = await crowd(p)
+        refused = await upload(p, ATTEMPT)
+        assert (refused.status_code, refused.json()["code"]) == (429, "too_many_jobs")
+        one = await upload_as(p, p.other, short_take())
+        assert one.status_code == 202, one.text
+        assert await overtaken(p, jobs, one.json()) <= 2

@@ -46,8 +46,8 @@ def _studio(base: str) -> tuple[str, str]:
             files={"file": ("ref.ogg", (FIXTURES / "line_low.ogg").read_bytes())},
             headers=headers,
         ).raise_for_status()
-        http.post(
-            "/v1/auth/register", json={"email": learner, "password": PASSWORD}
+        http.post(  # a member of the corporation: its scripts are its own
+            "/v1/users", json={"email": learner, "password": PASSWORD}, headers=headers
         ).raise_for_status()
     return admin, learner
 

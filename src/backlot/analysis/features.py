@@ -85,6 +85,8 @@ def semitones(f0: Matrix) -> Matrix:
     out = np.full(f0.shape, np.nan)
     if voiced.any():
         out[voiced] = 12 * np.log2(f0[voiced] / np.median(f0[voiced]))
+    # Beyond 1.5 octaves from the median is a tracking error (a jump in noise), not melody.
+    out[np.abs(out) > 18] = np.nan
     return out
 
 

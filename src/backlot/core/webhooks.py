@@ -13,6 +13,7 @@ from datetime import datetime
 
 TOLERANCE_SECONDS = 5 * 60
 PREFIX = "whsec_"
+MAX_STAMP_DIGITS = 12  # seconds until the year 33658
 
 
 class WebhookError(ValueError):
@@ -58,7 +59,9 @@ def verify(secrets: list[str], received: Mapping[str, str], body: bytes, now: da
     signatures = received.get("webhook-signature")
     if not message_id or not stamp or not signatures:
         raise WebhookError("missing webhook-id, webhook-timestamp or webhook-signature")
-    if not stamp.isdigit():
+    # ASCII digits only, and few: str.isdigit() also takes superscripts, which int()
+    # refuses, and a thousand digits would overflow the float subtraction.
+    if not (stamp.isascii() and stamp.isdigit() and len(stamp) <= MAX_STAMP_DIGITS):
         raise WebhookError("webhook-timestamp is not a number of seconds")
     if abs(now.timestamp() - int(stamp)) > TOLERANCE_SECONDS:
         raise WebhookError("webhook-timestamp is more than five minutes away")

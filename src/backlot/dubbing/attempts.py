@@ -64,27 +64,32 @@ async def owned_job(state: AppState, user_id: int, job_id: str) -> Job:
     "/{token_id:int}/upload-audio",
     status_code=202,
     response_model=JobAccepted,
-    responses=problem_responses(404, 409, 413, 415),
+    responses=problem_responses(404, 409, 413, 415, 429),
 )
 async def upload_attempt(
     state: StateDep, queue: QueueDep, user: CurrentPrincipal, token_id: IdPath, file: UploadFile
 ) -> Any:
     """Your recording of the line (wav, mp3, m4a/aac, ogg/opus, webm/opus, flac; judged by
-    its bytes; size and duration limits). Answers 202 with the job id at once; the job
-    row is committed before the job is queued."""
+        its bytes; size and duration limits; at most BACKLOT_DUBBING_MAX_ACTIVE_JOBS_PER_USER
+    queued or running, then 429 with Retry-After). Answers 202 with the job id at once; the job
+        row is committed before the job is queued."""
+    limit = state.settings.dubbing_max_active_jobs_per_user
     async with unit_of_work(state.sessionmaker) as session:
-        line = await service.get_line(session, token_id)
+        line = await service.get_line(session, token_id, user)
         if line.audio_key is None:
             raise ProblemError(
                 409, "no_reference", "This line has no reference audio to compare with yet."
             )
+        await service.require_job_room(session, user.id, limit)  # before any byte is stored
     content, seconds = await receive_audio(
         state.storage, state.settings, file, service.new_audio_key("attempt")
     )
     job_id = new_job_id()
     async with unit_of_work(state.sessionmaker) as session:
         on_rollback(session, lambda: state.storage.delete(content.key))
-        line = await service.get_line(session, token_id)
+        # Again, under the user's lock: concurrent uploads may all have passed the first.
+        await service.require_job_room(session, user.id, limit, lock=True)
+        line = await service.get_line(session, token_id, user)
         job = Job(
             id=job_id,
             user_id=user.id,
@@ -98,7 +103,8 @@ async def upload_attempt(
         await session.execute(
             update(Script).where(Script.id == line.script_id).values(attempts=Script.attempts + 1)
         )
-        forget_popular(session, state)
+        script = await session.get(Script, line.script_id)
+        forget_popular(session, state, None if script is None else script.corporation_id)
         await session.flush()
 
         async def announce_and_enqueue() -> None:
@@ -119,6 +125,14 @@ async def upload_attempt(
     )
 
 
+def event_id(header: str | None) -> int | None:
+    """The Last-Event-ID a client resumes after, or None (start afresh) for anything but
+    our ids: ASCII digits, short (str.isdigit() also takes "²", which int() refuses)."""
+    if header and header.isascii() and header.isdigit() and len(header) <= 18:
+        return int(header)
+    return None
+
+
 def _frame(seq: int, kind: str, data: dict[str, Any]) -> str:
     return f"id: {seq}\nevent: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
@@ -136,7 +150,9 @@ async def analysis_progress(
     job_id: JobIdPath,
     bearer: Annotated[int | None, Depends(bearer_user_id)],
     token: Annotated[str | None, Query(max_length=4096, description="progress_url's token")] = None,
-    last_event_id: Annotated[str | None, Header(max_length=20)] = None,
+    last_event_id: Annotated[
+        str | None, Header(description="Resume after this event id; anything else is ignored.")
+    ] = None,
 ) -> StreamingResponse:
     """Server-Sent Events: `queued`, `decoding`, `analysing` (with `progress` percent),
     `retrying`, then `completed` (scores) or `failed` (reason), each with an `id`; a
@@ -145,7 +161,7 @@ async def analysis_progress(
     ends after the terminal event."""
     user_id = scoped_user_id(state.signer, bearer, token, PROGRESS_AUDIENCE, job=job_id)
     await owned_job(state, user_id, job_id)
-    since = int(last_event_id) if last_event_id and last_event_id.isdigit() else None
+    since = event_id(last_event_id)
     return StreamingResponse(
         _events(state, job_id, since),
         media_type="text/event-stream",

@@ -9,10 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import multiprocessing
 import uuid
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +24,8 @@ from backlot.analysis import AudioError, NoSpeechError, Weights, analyze, decode
 from backlot.core.db import after_commit, unit_of_work
 from backlot.core.state import AppState
 from backlot.core.storage import read_all
+from backlot.dubbing.analysis_pool import build_analysis_pool
+from backlot.dubbing.dispatch import next_job_id
 from backlot.dubbing.external import send_job
 from backlot.dubbing.models import Job, JobState, Line
 from backlot.settings import Settings
@@ -102,11 +104,7 @@ class JobRunner:
     @property
     def pool(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            # spawn: a fork of a process with an event loop and driver threads is unsafe.
-            self._pool = ProcessPoolExecutor(
-                self.settings.dubbing_analysis_processes,
-                mp_context=multiprocessing.get_context("spawn"),
-            )
+            self._pool = build_analysis_pool(self.settings.dubbing_analysis_processes)
         return self._pool
 
     @property
@@ -155,11 +153,22 @@ class JobRunner:
         await self.publish(job)
         return job
 
-    async def run(self, job_id: str) -> None:
-        """The task the queue delivers. Idempotent on the job id."""
-        job = await self._claim(job_id)
-        if job is None:
-            return
+    async def claim_next(self) -> Job | None:
+        """Claim the job whose turn it is (dispatch.next_job_id), or None when none waits.
+        Another process may claim the same one first: then the next one is tried."""
+        for _ in range(5):
+            async with unit_of_work(self.state.sessionmaker) as session:
+                job_id = await next_job_id(session, self.state.clock.now())
+            if job_id is None:
+                return None
+            job = await self._claim(job_id)
+            if job is not None:
+                return job
+        return None  # lost every race: the dispatcher looks again on its next wake
+
+    async def run_claimed(self, job: Job) -> None:
+        """Analyse a job this process claimed, and finish, retry or fail it."""
+        job_id = job.id
         beat = asyncio.create_task(self._heartbeat(job_id))
         try:
             result = await self._analyse(job)
@@ -207,6 +216,9 @@ class JobRunner:
             return await asyncio.wait_for(work, self.settings.dubbing_job_timeout_seconds)
         except (NoSpeechError, AudioError) as exc:
             raise PermanentError(str(exc)) from exc
+        except BrokenProcessPool:
+            self._pool = None  # an analysis process died (killed, out of memory): a new pool
+            raise
         except TimeoutError as exc:
             raise TimeoutError(
                 f"the analysis took longer than {self.settings.dubbing_job_timeout_seconds:g} s"
@@ -274,12 +286,19 @@ class JobRunner:
         if tries >= self.settings.dubbing_max_tries:
             await self._finish_failed(job_id, f"{reason} (after {tries} tries)")
             return
+        delay = min(2 ** (tries - 1), 30)  # 1 s, 2 s, 4 s ... between tries
         job = await self._advance(
-            job_id, state=JobState.queued.value, stage="retrying", progress=0, error=reason
+            job_id,
+            state=JobState.queued.value,
+            stage="retrying",
+            progress=0,
+            error=reason,
+            # A queued job's heartbeat is when it may run again: no dispatcher takes it
+            # before its backoff is over.
+            heartbeat_at=self.state.clock.now() + timedelta(seconds=delay),
         )
         if job is None:
             return
-        delay = min(2 ** (tries - 1), 30)  # 1 s, 2 s, 4 s ... between tries
         task = asyncio.create_task(self._requeue_later(job_id, delay))
         self._retries.add(task)
         task.add_done_callback(self._retries.discard)

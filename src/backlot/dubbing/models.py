@@ -42,8 +42,8 @@ class Script(Timestamps, Base):
     title: Mapped[str] = mapped_column(String(200), index=True)
     kind: Mapped[str] = mapped_column(String(8))
     description: Mapped[str] = mapped_column(Text, default="")
-    # Who may edit it: the superusers, and the admins of this corporation (None: only
-    # superusers). Everyone signed in browses the catalogue.
+    # Whose it is: None, a superuser's, shared with everyone; else this corporation's
+    # alone (its members see it, its admins edit it, others get 404).
     corporation_id: Mapped[int | None] = mapped_column(
         ForeignKey("corporation.id", ondelete="SET NULL")
     )

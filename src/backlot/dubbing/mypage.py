@@ -67,7 +67,7 @@ async def add_bookmark(
     response: Response,
 ) -> Any:
     """Bookmark a line: 201 the first time, 200 after (nothing changes)."""
-    line = await service.get_line(session, body.token_id)
+    line = await service.get_line(session, body.token_id, user)
     if not await service.add_bookmark(session, user.id, line):
         response.status_code = 200
     bookmark = await session.get(Bookmark, (user.id, line.id))

@@ -13,6 +13,7 @@ from taskiq import AsyncBroker, InMemoryBroker
 from taskiq.api import run_receiver_task
 
 from backlot.core.state import AppState
+from backlot.dubbing.dispatch import JobDispatcher
 from backlot.dubbing.jobs import JobRunner
 
 log = logging.getLogger("backlot.dubbing")
@@ -42,22 +43,27 @@ def build_broker(state: AppState) -> AsyncBroker:
 class DubbingQueue:
     broker: AsyncBroker
     runner: JobRunner
+    dispatcher: JobDispatcher
     consuming: bool  # this process runs jobs (embedded, or `backlot worker`)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
     def build(cls, state: AppState, *, consume: bool | None = None) -> DubbingQueue:
+        settings = state.settings
         broker = build_broker(state)
         runner = JobRunner(state)
+        dispatcher = JobDispatcher(
+            runner, settings.dubbing_analysis_processes, settings.dubbing_queue_poll_seconds
+        )
 
         async def analyze(job_id: str) -> None:
-            await runner.run(job_id)
+            # The delivery only wakes the dispatcher, which picks whose turn it is; the
+            # job id is the row that needs it, and the reaper redelivers what is lost.
+            dispatcher.wake()
 
-        broker.register_task(
-            analyze, task_name=TASK, timeout=state.settings.dubbing_job_timeout_seconds * 2
-        )
-        embedded = state.settings.redis_url is None
-        queue = cls(broker, runner, embedded if consume is None else consume)
+        broker.register_task(analyze, task_name=TASK, timeout=settings.dubbing_job_timeout_seconds)
+        embedded = settings.redis_url is None
+        queue = cls(broker, runner, dispatcher, embedded if consume is None else consume)
         runner.enqueue = queue.enqueue
         return queue
 
@@ -70,6 +76,8 @@ class DubbingQueue:
         """Connect the broker; while Redis is away the service still starts (`/readyz`
         says so) and keeps trying, and the reaper delivers what could not be queued."""
         self.tasks.append(asyncio.create_task(self._run(await self._connect()), name="dubbing"))
+        if self.consuming:
+            self.tasks.append(asyncio.create_task(self.dispatcher.run(), name="dubbing-dispatch"))
 
     async def _connect(self) -> bool:
         try:
@@ -93,5 +101,6 @@ class DubbingQueue:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        await self.dispatcher.stop()
         await self.runner.close()
         await self.broker.shutdown()

@@ -76,9 +76,14 @@ async def line_read(session: AsyncSession, state: AppState, line: Line, user_id:
     )
 
 
-def forget_popular(session: AsyncSession, state: AppState) -> None:
-    """Counts moved: the cached popular list goes once this commits."""
-    after_commit(session, lambda: state.kv.delete(POPULAR_KEY))
+def popular_key(corporation_id: int | None) -> str:
+    """One cached list per audience: the shared catalogue, and each corporation's own."""
+    return f"{POPULAR_KEY}:{'shared' if corporation_id is None else corporation_id}"
+
+
+def forget_popular(session: AsyncSession, state: AppState, corporation_id: int | None) -> None:
+    """Counts moved in that audience's scripts: its cached list goes once this commits."""
+    after_commit(session, lambda: state.kv.delete(popular_key(corporation_id)))
 
 
 @scripts_router.get("", response_model=Page[ScriptRead])
@@ -96,29 +101,60 @@ async def list_scripts(
 ) -> Any:
     """The catalogue. `sort=popular` (most attempted first) is cached for
     BACKLOT_DUBBING_POPULAR_CACHE_SECONDS and dropped whenever counts move."""
-    if sort == "popular" and not q and not kind and offset + limit <= POPULAR_CACHED:
-        top = await popular_scripts(session, state)
+    cacheable = not user.is_superuser  # superusers see every audience: not cached
+    if cacheable and sort == "popular" and not q and not kind and offset + limit <= POPULAR_CACHED:
+        top = await popular_scripts(session, state, user.corporation_id)
         return Page[ScriptRead](
             items=top.items[offset : offset + limit], total=top.total, limit=limit, offset=offset
         )
-    items, total = await service.list_scripts(session, q, kind, sort, limit, offset)
+    where = service.visible_to(user)
+    items, total = await service.list_scripts(session, where, q, kind, sort, limit, offset)
     return Page[ScriptRead](
         items=[script_read(s) for s in items], total=total, limit=limit, offset=offset
     )
 
 
-async def popular_scripts(session: AsyncSession, state: AppState) -> Page[ScriptRead]:
-    """The most attempted scripts, from the cache (in process, or Redis when scaled)."""
-    cached = await state.kv.get(POPULAR_KEY)
+async def popular_scripts(
+    session: AsyncSession, state: AppState, corporation_id: int | None
+) -> Page[ScriptRead]:
+    """The most attempted scripts a member of `corporation_id` sees: the shared list and
+    the corporation's own, each cached apart (in process, or Redis when scaled), merged
+    in the order the database would give them."""
+    parts = [await _popular_of(session, state, None)]
+    if corporation_id is not None:
+        parts.append(await _popular_of(session, state, corporation_id))
+    merged = sorted((s for part in parts for s in part.items), key=lambda s: (-s.attempts, -s.id))
+    return Page[ScriptRead](
+        items=merged[:POPULAR_CACHED],
+        total=sum(part.total for part in parts),
+        limit=POPULAR_CACHED,
+        offset=0,
+    )
+
+
+async def _popular_of(
+    session: AsyncSession, state: AppState, corporation_id: int | None
+) -> Page[ScriptRead]:
+    """One audience's own scripts (the shared ones, or one corporation's), most attempted
+    first."""
+    key = popular_key(corporation_id)
+    cached = await state.kv.get(key)
     if cached is not None:
         return Page[ScriptRead].model_validate_json(cached)
-    items, total = await service.list_scripts(session, None, None, "popular", POPULAR_CACHED, 0)
+    own = (
+        Script.corporation_id.is_(None)
+        if corporation_id is None
+        else Script.corporation_id == corporation_id
+    )
+    items, total = await service.list_scripts(
+        session, own, None, None, "popular", POPULAR_CACHED, 0
+    )
     top = Page[ScriptRead](
         items=[script_read(s) for s in items], total=total, limit=POPULAR_CACHED, offset=0
     )
     ttl = state.settings.dubbing_popular_cache_seconds
     if ttl > 0:
-        await state.kv.set(POPULAR_KEY, top.model_dump_json(), timedelta(seconds=ttl))
+        await state.kv.set(key, top.model_dump_json(), timedelta(seconds=ttl))
     return top
 
 
@@ -131,13 +167,13 @@ async def create_script(
     script = await service.create_script(
         session, user, body.title, body.kind.value, body.description
     )
-    forget_popular(session, state)
+    forget_popular(session, state, script.corporation_id)
     return script_read(script)
 
 
 @scripts_router.get("/{script_id}", response_model=ScriptDetail, responses=_ITEM)
 async def read_script(session: SessionDep, user: CurrentPrincipal, script_id: IdPath) -> Any:
-    script = await service.get_script(session, script_id)
+    script = await service.get_script(session, script_id, user)
     actors = await service.script_actors(session, script.id)
     return ScriptDetail(
         **script_read(script).model_dump(),
@@ -157,7 +193,7 @@ async def update_script(
     for name, value in body.model_dump(exclude_unset=True, exclude_none=True).items():
         setattr(script, name, value.value if hasattr(value, "value") else value)
     await session.flush()
-    forget_popular(session, state)
+    forget_popular(session, state, script.corporation_id)
     return script_read(script)
 
 
@@ -171,7 +207,7 @@ async def delete_script(
     for line in lines:
         await service.delete_line(session, state.storage, line)
     await session.delete(script)
-    forget_popular(session, state)
+    forget_popular(session, state, script.corporation_id)
     return Response(status_code=204)
 
 
@@ -197,7 +233,7 @@ async def list_lines(
     offset: Offset = 0,
 ) -> Any:
     """The script's lines (seed 003's tokens), in order."""
-    script = await service.get_script(session, script_id)
+    script = await service.get_script(session, script_id, user)
     items, total = await service.script_lines(session, script.id, limit, offset)
     return Page[LineRead](
         items=[await line_read(session, state, line, user.id) for line in items],
@@ -227,7 +263,7 @@ async def read_line(
     session: SessionDep, state: StateDep, user: CurrentPrincipal, token_id: IdPath
 ) -> Any:
     """One line, with a short-lived URL of its reference audio."""
-    return await line_read(session, state, await service.get_line(session, token_id), user.id)
+    return await line_read(session, state, await service.get_line(session, token_id, user), user.id)
 
 
 @tokens_router.patch("/{token_id:int}", response_model=LineRead, responses=_ITEM)
@@ -238,7 +274,7 @@ async def update_line(
     token_id: IdPath,
     body: LineUpdate,
 ) -> Any:
-    line = await service.get_line(session, token_id)
+    line = await service.get_line(session, token_id, user)
     script = await service.editable_script(session, user, line.script_id)
     await service.update_line(session, script, line, body.model_dump(exclude_unset=True))
     return await line_read(session, state, line, user.id)
@@ -248,7 +284,7 @@ async def update_line(
 async def delete_line(
     session: SessionDep, state: StateDep, user: CurrentPrincipal, token_id: IdPath
 ) -> Response:
-    line = await service.get_line(session, token_id)
+    line = await service.get_line(session, token_id, user)
     await service.editable_script(session, user, line.script_id)
     await service.delete_line(session, state.storage, line)
     return Response(status_code=204)
@@ -265,7 +301,7 @@ async def upload_reference(
     """Editors upload the line's reference audio (wav, mp3, m4a/aac, ogg/opus, webm/opus,
     flac; judged by its bytes; BACKLOT_DUBBING_MAX_UPLOAD_BYTES and _MAX_AUDIO_SECONDS)."""
     async with unit_of_work(state.sessionmaker) as session:
-        line = await service.get_line(session, token_id)
+        line = await service.get_line(session, token_id, user)
         await service.editable_script(session, user, line.script_id)
     # Stored before the transaction that points the line at it: no connection is held
     # while the bytes arrive and are checked.
@@ -273,7 +309,7 @@ async def upload_reference(
         state.storage, state.settings, file, service.new_audio_key("reference")
     )
     async with unit_of_work(state.sessionmaker) as session:
-        line = await service.get_line(session, token_id)
+        line = await service.get_line(session, token_id, user)
         service.set_reference_audio(session, state.storage, line, content, seconds)
         await session.flush()
         return await line_read(session, state, line, user.id)
@@ -296,9 +332,9 @@ async def line_audio(
 ) -> Response:
     """The reference audio, Range-capable, with a Bearer token or the `audio_url` token."""
     user_id = scoped_user_id(state.signer, bearer, token, AUDIO_AUDIENCE, line=token_id)
-    await principal_of(request, state, user_id)  # the user still exists
+    person = await principal_of(request, state, user_id)  # the user still exists
     async with unit_of_work(state.sessionmaker) as session:
-        line = await service.get_line(session, token_id)
+        line = await service.get_line(session, token_id, person)
         key = line.audio_key
     if key is None:
         raise not_found("Reference audio", code="audio_not_found")

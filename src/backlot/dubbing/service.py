@@ -1,4 +1,5 @@
-"""The catalogue's rules: everyone signed in browses; superusers edit everything,
+"""The catalogue's rules: superusers' scripts are shared with everyone signed in; a
+corporation's scripts are its own (others get 404). Superusers edit everything,
 corporation admins the scripts of their corporation. Services never commit."""
 
 from __future__ import annotations
@@ -6,9 +7,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Select, delete, desc, func, or_, select
+from sqlalchemy import ColumnElement, Select, delete, desc, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from backlot.accounts.models import User
 from backlot.accounts.principal import Actor as Person
 from backlot.core.db import after_commit, on_rollback
 from backlot.core.errors import ProblemError, forbidden, not_found
@@ -16,6 +18,8 @@ from backlot.core.paging import fetch_page
 from backlot.core.scheduling import insert_ignore
 from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.dubbing.models import Actor, Bookmark, Job, JobState, Line, Script
+
+JOB_RETRY_AFTER_SECONDS = 10  # an attempt at one line is scored in seconds
 
 
 def may_edit(person: Person, script: Script) -> bool:
@@ -29,22 +33,41 @@ def require_editor(person: Person) -> None:
         raise forbidden("Only superusers and corporation admins edit the catalogue.")
 
 
-async def get_script(session: AsyncSession, script_id: int) -> Script:
+def may_see(person: Person, script: Script) -> bool:
+    """Superusers' scripts (no corporation) are everyone's; a corporation's are its own."""
+    return (
+        person.is_superuser
+        or script.corporation_id is None
+        or script.corporation_id == person.corporation_id
+    )
+
+
+def audience(corporation_id: int | None) -> ColumnElement[bool]:
+    """The scripts a member of `corporation_id` sees (None: no corporation, shared only)."""
+    shared = Script.corporation_id.is_(None)
+    return shared if corporation_id is None else shared | (Script.corporation_id == corporation_id)
+
+
+def visible_to(person: Person) -> ColumnElement[bool]:
+    return true() if person.is_superuser else audience(person.corporation_id)
+
+
+async def get_script(session: AsyncSession, script_id: int, person: Person) -> Script:
     script = await session.get(Script, script_id)
-    if script is None:
-        raise not_found("Script", code="script_not_found")
+    if script is None or not may_see(person, script):
+        raise not_found("Script", code="script_not_found")  # another's is no one's
     return script
 
 
 async def editable_script(session: AsyncSession, person: Person, script_id: int) -> Script:
-    script = await get_script(session, script_id)
+    script = await get_script(session, script_id, person)
     if not may_edit(person, script):
-        raise forbidden("This script belongs to another corporation.")
+        raise forbidden("Only superusers edit the shared catalogue.")
     return script
 
 
-def _search(query: str | None, kind: str | None) -> Select[Script]:
-    stmt = select(Script)
+def _search(where: ColumnElement[bool], query: str | None, kind: str | None) -> Select[Script]:
+    stmt = select(Script).where(where)
     if query:
         pattern = f"%{query.lower()}%"
         stmt = stmt.where(
@@ -58,14 +81,21 @@ def _search(query: str | None, kind: str | None) -> Select[Script]:
 
 
 async def list_scripts(
-    session: AsyncSession, query: str | None, kind: str | None, sort: str, limit: int, offset: int
+    session: AsyncSession,
+    where: ColumnElement[bool],
+    query: str | None,
+    kind: str | None,
+    sort: str,
+    limit: int,
+    offset: int,
 ) -> tuple[list[Script], int]:
+    """Scripts matching `where` (visible_to(person), or one audience's own for a cache)."""
     order: tuple[Any, ...] = {
         "recent": (desc(Script.created_at), Script.id.desc()),
         "popular": (Script.attempts.desc(), Script.id.desc()),
         "title": (Script.title.asc(), Script.id.asc()),
     }[sort]
-    return await fetch_page(session, _search(query, kind).order_by(*order), limit, offset)
+    return await fetch_page(session, _search(where, query, kind).order_by(*order), limit, offset)
 
 
 async def create_script(
@@ -147,9 +177,10 @@ async def update_line(
     return line
 
 
-async def get_line(session: AsyncSession, line_id: int) -> Line:
+async def get_line(session: AsyncSession, line_id: int, person: Person) -> Line:
     line = await session.get(Line, line_id)
-    if line is None:
+    script = None if line is None else await session.get(Script, line.script_id)
+    if line is None or script is None or not may_see(person, script):
         raise not_found("Line", code="token_not_found")
     return line
 
@@ -159,6 +190,34 @@ async def script_lines(
 ) -> tuple[list[Line], int]:
     stmt = select(Line).where(Line.script_id == script_id).order_by(Line.order, Line.id)
     return await fetch_page(session, stmt, limit, offset)
+
+
+async def require_job_room(
+    session: AsyncSession, user_id: int, limit: int, *, lock: bool = False
+) -> None:
+    """429 too_many_jobs when the user already has `limit` jobs queued or running. With
+    `lock`, the user's row is locked first (PostgreSQL) so that concurrent uploads of one
+    user are counted one after another."""
+    if lock:
+        await session.execute(select(User.id).where(User.id == user_id).with_for_update())
+    active = await session.scalar(
+        select(func.count())
+        .select_from(Job)
+        .where(
+            Job.user_id == user_id,
+            Job.state.in_([JobState.queued.value, JobState.running.value]),
+        )
+    )
+    if (active or 0) >= limit:
+        raise ProblemError(
+            429,
+            "too_many_jobs",
+            f"You have {active} attempts waiting or being scored, the most one may have; "
+            f"try again in {JOB_RETRY_AFTER_SECONDS} s.",
+            headers={"Retry-After": str(JOB_RETRY_AFTER_SECONDS)},
+            retry_after=JOB_RETRY_AFTER_SECONDS,
+            limit=limit,
+        )
 
 
 def new_audio_key(kind: str) -> str:
