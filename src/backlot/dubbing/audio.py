@@ -39,7 +39,10 @@ async def receive_audio(
                 max_seconds=limit,
             ) from exc
         raise ProblemError(
-            422, "unreadable_audio", f"The file could not be decoded as audio: {exc}."
+            # The decoder's own words may name the spooled file's path: not for clients.
+            422,
+            "unreadable_audio",
+            "The file could not be decoded as audio.",
         ) from exc
     await upload.seek(0)
     content = await store_upload(

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.analysis import AudioError, NoSpeechError, Weights, analyze, decode
 from backlot.core.db import after_commit, unit_of_work
+from backlot.core.errors import public_reason
 from backlot.core.state import AppState
 from backlot.core.storage import read_all
 from backlot.dubbing.analysis_pool import build_analysis_pool
@@ -179,8 +180,9 @@ class JobRunner:
         except PermanentError as exc:
             await self._finish_failed(job_id, str(exc))
         except Exception as exc:  # transient: a timeout, storage or a crashed pool
-            reason = str(exc) or type(exc).__name__
-            log.warning("dubbing job %s try %s failed: %s", job_id, job.tries, reason)
+            # The stored reason reaches the user (analysis-result): no file paths in it.
+            reason = public_reason(exc)
+            log.warning("dubbing job %s try %s failed: %s", job_id, job.tries, str(exc) or reason)
             await self._retry_or_fail(job_id, job.tries, reason)
         else:
             await self._complete(job_id, result)
