@@ -123,7 +123,7 @@ def test_a_client_hanging_up_mid_upload_is_an_abort(
     if signed_in:
         email = unique_email("abort")
         body = {"email": email, "password": PASSWORD, "corporation_name": "Abort Corp"}
-        assert httpx.post(f"{base}/v1/auth/register", json=body).status_code == 201
+        assert httpx.post(f"{base}/v1/auth/register", json=body).status_code == 202
         tokens = httpx.post(f"{base}/v1/auth/login", json={"email": email, "password": PASSWORD})
         headers["Authorization"] = f"Bearer {tokens.json()['access_token']}"
     _hang_up_mid_upload(base, path, headers)

@@ -18,6 +18,7 @@ from tests.helpers import PASSWORD, bearer, login, register, unique_email
         ("password123", "common"),
         ("qwertyuiop", "keyboard walk"),
         ("aaaaaaaaaaaa", "repeats"),
+        ("0" * 100, "long repeats (zxcvbn refuses over 72 characters: no 500)"),
     ],
 )
 async def test_register_refuses_weak_passwords(

@@ -232,7 +232,12 @@ async def test_role_and_membership_changes_apply_at_once(client: AsyncClient, wo
         f"/v1/users/{world.guest.id}", json={"role": "admin"}, headers=world.admin.headers
     )
     assert promoted.status_code == 200, promoted.text
-    forced = await client.post("/v1/labeling/unlock", json=body, headers=world.guest.headers)
+    # A role change ends the user's sessions: the old token is refused at once...
+    stale = await client.post("/v1/labeling/unlock", json=body, headers=world.guest.headers)
+    assert (stale.status_code, stale.json()["code"]) == (401, "session_ended")
+    # ...and a new sign-in acts with the new role at once.
+    fresh = bearer((await login(client, world.guest.email))["access_token"])
+    forced = await client.post("/v1/labeling/unlock", json=body, headers=fresh)
     assert forced.status_code == 204, forced.text
     gone = await client.delete(f"/v1/users/{other.id}", headers=world.admin.headers)
     assert gone.status_code == 204, gone.text

@@ -550,7 +550,8 @@ async def serving_in_process(settings: Settings) -> AsyncIterator[tuple[str, App
     """The app under a real uvicorn in this process, so the test reaches its in-process
     bus (the embedded shape has no other way in)."""
     asgi = create_asgi_app(settings)
-    assert isinstance(asgi, socketio.ASGIApp)
+    sockets = getattr(asgi, "app", asgi)  # inside the security headers
+    assert isinstance(sockets, socketio.ASGIApp)
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(asgi, host="127.0.0.1", port=port, lifespan="on", log_level="warning")
@@ -560,7 +561,7 @@ async def serving_in_process(settings: Settings) -> AsyncIterator[tuple[str, App
         while not server.started:
             assert not serving.done(), "the server did not start"
             await asyncio.sleep(0.02)
-        yield f"http://127.0.0.1:{port}", asgi.other_asgi_app.state.backlot
+        yield f"http://127.0.0.1:{port}", sockets.other_asgi_app.state.backlot
     finally:
         server.should_exit = True
         await serving

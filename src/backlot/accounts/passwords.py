@@ -15,8 +15,9 @@ from backlot.core.errors import ProblemError
 
 MIN_LENGTH = 10
 MIN_SCORE = 2  # zxcvbn: 0 too guessable, 1 very guessable, 2 somewhat guessable...
-# zxcvbn's cost grows with length; what it says of the first 100 characters holds.
-_SCORED_LENGTH = 100
+# zxcvbn refuses passwords over 72 characters (ValueError) and its cost grows with
+# length; what it says of the first 72 holds for the rest.
+_SCORED_LENGTH = 72
 
 
 def not_blank(value: str) -> str:
