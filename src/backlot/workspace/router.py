@@ -31,7 +31,10 @@ from backlot.workspace.snapshots import xml_of
 from backlot.workspace.socket import WorkspaceSocket
 
 router = APIRouter(
-    prefix="/v1/workspace/rooms", tags=["workspace"], responses=problem_responses(400, 422)
+    # 401 everywhere: reads need no sign-in, but a token sent must be valid and live.
+    prefix="/v1/workspace/rooms",
+    tags=["workspace"],
+    responses=problem_responses(400, 401, 422),
 )
 socket_router = APIRouter()
 
