@@ -208,6 +208,11 @@ def test_proxied_views_pay_once_the_stream_starts(library: Library) -> None:
     failed = httpx.get(f"{library.base}/v1/videos/stream/{broken}", headers=library.guest)
     assert failed.status_code == 502
     assert _points(library) == before
+    page = _register(library, "/page", "A page, not a video")
+    downloaded = httpx.get(f"{library.base}/v1/videos/stream/{page}", headers=library.guest)
+    assert downloaded.status_code == 200
+    assert downloaded.headers["content-disposition"].startswith("attachment")
+    assert _points(library) == before
     working = _register(library, "/video", "Working")
     played = httpx.get(
         f"{library.base}/v1/videos/stream/{working}",

@@ -102,7 +102,9 @@ async def proxy_video(
                 )
             )
         return Response(status_code=upstream.status_code, headers=returned)
-    if on_start is not None:
+    # A page or a script served as an attachment is no view of a video: it pays nothing.
+    playable = is_media_type(upstream.headers.get("content-type", ""))
+    if on_start is not None and playable:
         try:
             await on_start()
         except BaseException:
