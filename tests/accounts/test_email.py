@@ -53,7 +53,7 @@ async def test_password_account_is_confirmed_by_a_single_use_link(
     assert user["email_verified"] is False
     message = await mailbox.wait_for(email)
     assert message["From"] == settings.mail_from
-    assert f"{settings.public_url}/verify-email?token=" in message.get_content()
+    assert f"{settings.public_url}/app/verify-email?token=" in message.get_content()
     token = await mailbox.link_token(email)
     # Stored as a digest only.
     state: AppState = app.state.backlot  # type: ignore[attr-defined]
@@ -196,4 +196,4 @@ async def test_without_smtp_mails_are_written_to_var_dir(
     files = list(Path(settings.var_dir, "mail").glob("*.eml"))
     assert len(files) == 1
     text = files[0].read_text()
-    assert f"To: {email}" in text and "/verify-email?token=" in text
+    assert f"To: {email}" in text and "/app/verify-email?token=" in text

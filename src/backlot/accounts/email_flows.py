@@ -68,7 +68,7 @@ async def send_verification(session: AsyncSession, state: AppState, user: User) 
     settings = state.settings
     ttl = timedelta(hours=settings.email_verification_ttl_hours)
     token = await issue_link_token(session, state.clock, user, EmailPurpose.verify_email, ttl)
-    url = link(settings.public_url, "verify-email", token)
+    url = link(settings.public_url, "app/verify-email", token)
     mail = verification_mail(user.email, url, settings.email_verification_ttl_hours)
     post_after_commit(session, state.mailer, mail)
 
@@ -94,7 +94,7 @@ async def request_password_reset(session: AsyncSession, state: AppState, email: 
     settings = state.settings
     ttl = timedelta(minutes=settings.password_reset_ttl_minutes)
     token = await issue_link_token(session, state.clock, user, EmailPurpose.password_reset, ttl)
-    url = link(settings.public_url, "reset-password", token)
+    url = link(settings.public_url, "app/reset-password", token)
     mail = password_reset_mail(user.email, url, settings.password_reset_ttl_minutes)
     post_after_commit(session, state.mailer, mail)
 

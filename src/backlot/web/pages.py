@@ -48,6 +48,13 @@ class QuietStaticFiles(StaticFiles):
             raise HTTPException(404) from exc
 
 
+@router.get("/verify-email")
+@router.get("/reset-password")
+async def account_page() -> FileResponse:
+    """Where the links Backlot mails lead: confirm an address, choose a new password."""
+    return FileResponse(STATIC_DIR / "account.html", media_type="text/html")
+
+
 @router.get("/labeling")
 async def labeling_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "labeling.html", media_type="text/html")
