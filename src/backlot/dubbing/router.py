@@ -334,7 +334,8 @@ async def line_audio(
     bearer: Annotated[int | None, Depends(bearer_user_id)],
     token: Annotated[str | None, Query(max_length=4096, description="The URL's token.")] = None,
 ) -> Response:
-    """The reference audio, Range-capable, with a Bearer token or the `audio_url` token."""
+    """The reference audio, Range-capable, with a Bearer token or the `audio_url` token
+    (401 `session_ended` once the session it was issued in has ended)."""
     user_id = await scoped_user_id(request, state, bearer, token, AUDIO_AUDIENCE, line=token_id)
     person = await principal_of(request, state, user_id)  # the user still exists
     async with unit_of_work(state.sessionmaker) as session:

@@ -221,7 +221,8 @@ async def stream_url(
     session: SessionDep, state: StateDep, user: CurrentPrincipal, video_id: IdPath
 ) -> Any:
     """A URL for `<video src>`, which cannot send headers: its token is good for this
-    video and you only, for BACKLOT_VIDEO_STREAM_TOKEN_TTL_SECONDS. Never put the access
+    video and you only, for BACKLOT_VIDEO_STREAM_TOKEN_TTL_SECONDS, and dies with this
+    session (a logout or password change: 401 `session_ended`). Never put the access
     token in a URL."""
     await service.get_video(session, user, video_id)
     ttl = timedelta(seconds=state.settings.video_stream_token_ttl_seconds)
