@@ -3,7 +3,8 @@ the same user's identity and role, cached for hot paths."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
@@ -122,23 +123,55 @@ async def bearer_user_id(
     return principal.id
 
 
-def scoped_user_id(
-    signer: TokenSigner, bearer: int | None, token: str | None, audience: str, **scope: object
+# A URL token held by a service for a job (the external analysis server fetching a job's
+# recordings) rather than by the user: it lives as long as the job needs it, whatever
+# happens to the owner's sessions. Only `job_url_token` sets it.
+_JOB_HOLDER = "job"
+
+
+def url_token(
+    signer: TokenSigner, user: Principal, audience: str, ttl: timedelta, **scope: Any
+) -> str:
+    """A short-lived URL token for `audience`, good for `scope` (one video, one job...) and
+    for the user's current session only: it carries the session generation (`gen`), as
+    access tokens do, and dies with the session."""
+    return signer.issue(str(user.id), audience, ttl, gen=user.session_generation, **scope)
+
+
+def job_url_token(
+    signer: TokenSigner, owner_id: int, audience: str, ttl: timedelta, **scope: Any
+) -> str:
+    """A URL token for a service working on the owner's job, not for the owner's browser:
+    it is not tied to the owner's session (the job goes on after a logout)."""
+    return signer.issue(str(owner_id), audience, ttl, holder=_JOB_HOLDER, **scope)
+
+
+async def scoped_user_id(
+    request: Request,
+    state: AppState,
+    bearer: int | None,
+    token: str | None,
+    audience: str,
+    **scope: object,
 ) -> int:
     """Who is asking: the Bearer token's user, or the user of a short-lived URL token
-    issued for `audience` whose claims match `scope` (one video, one job...). Browsers'
-    <video>, <audio> and EventSource cannot send headers; the access token never goes in
-    a URL, these narrow tokens do."""
+    issued for `audience` whose claims match `scope` (one video, one job...), of a
+    session that has not ended (401 `session_ended` otherwise). Browsers' <video>,
+    <audio> and EventSource cannot send headers; the access token never goes in a URL,
+    these narrow tokens do."""
     if bearer is not None:
         return bearer
     if not token:
         raise unauthorized("not_authenticated", "Send a Bearer token or the URL's token.")
-    claims = signer.verify(token, audience)
+    claims = state.signer.verify(token, audience)
     if any(claims.extra.get(name) != value for name, value in scope.items()):
         raise unauthorized("invalid_token", "This token is for something else.")
-    if not claims.subject.isdigit():
-        raise unauthorized("invalid_token", "The token's user no longer exists.")
-    return int(claims.subject)
+    user_id = _subject_id(claims)
+    if claims.extra.get("holder") == _JOB_HOLDER:
+        await principal_of(request, state, user_id)  # the owner still exists
+    else:
+        await principal_of(request, state, user_id, session_generation_of(claims))
+    return user_id
 
 
 CurrentUser = Annotated[User, Depends(_current_user)]

@@ -16,7 +16,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from sqlalchemy import update
 
-from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, scoped_user_id
+from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, scoped_user_id, url_token
 from backlot.core.db import after_commit, on_rollback, unit_of_work
 from backlot.core.deps import StateDep
 from backlot.core.errors import ProblemError, not_found, problem_responses, unauthorized
@@ -116,7 +116,7 @@ async def upload_attempt(
 
         after_commit(session, announce_and_enqueue)
     ttl = timedelta(seconds=state.settings.dubbing_audio_token_ttl_seconds)
-    token = state.signer.issue(str(user.id), PROGRESS_AUDIENCE, ttl, job=job_id)
+    token = url_token(state.signer, user, PROGRESS_AUDIENCE, ttl, job=job_id)
     return JobAccepted(
         job_id=job_id,
         state="queued",
@@ -146,6 +146,7 @@ def _frame(seq: int, kind: str, data: dict[str, Any]) -> str:
     },
 )
 async def analysis_progress(
+    request: Request,
     state: StateDep,
     job_id: JobIdPath,
     bearer: Annotated[int | None, Depends(bearer_user_id)],
@@ -159,7 +160,7 @@ async def analysis_progress(
     comment every 15 s keeps proxies from closing it. Reconnect with `Last-Event-ID` to
     get exactly what was missed; a late client first gets the current state. The stream
     ends after the terminal event."""
-    user_id = scoped_user_id(state.signer, bearer, token, PROGRESS_AUDIENCE, job=job_id)
+    user_id = await scoped_user_id(request, state, bearer, token, PROGRESS_AUDIENCE, job=job_id)
     await owned_job(state, user_id, job_id)
     since = event_id(last_event_id)
     return StreamingResponse(
@@ -261,7 +262,7 @@ async def attempt_audio(
 ) -> Response:
     """The recording of a job: for its owner, and for the analysis server through the
     job-scoped URL it was sent."""
-    user_id = scoped_user_id(state.signer, bearer, token, ATTEMPT_AUDIENCE, job=job_id)
+    user_id = await scoped_user_id(request, state, bearer, token, ATTEMPT_AUDIENCE, job=job_id)
     job = await owned_job(state, user_id, job_id)
     return await object_response(request, state.storage, job.audio_key, filename=f"{job_id}")
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 
+from backlot.accounts.deps import job_url_token
 from backlot.core.state import AppState
 from backlot.core.webhooks import headers
 from backlot.dubbing.models import Job, Line
@@ -30,9 +31,9 @@ def job_request(state: AppState, job: Job, line: Line) -> dict[str, Any]:
     settings = state.settings
     base = settings.public_url.rstrip("/")
     ttl = timedelta(seconds=settings.dubbing_job_timeout_seconds * 2)
-    owner = str(job.user_id)
-    reference = state.signer.issue(owner, REFERENCE_AUDIENCE, ttl, line=line.id)
-    attempt = state.signer.issue(owner, ATTEMPT_AUDIENCE, ttl, job=job.id)
+    # The server's, for this job: they outlive the owner's session (the job goes on).
+    reference = job_url_token(state.signer, job.user_id, REFERENCE_AUDIENCE, ttl, line=line.id)
+    attempt = job_url_token(state.signer, job.user_id, ATTEMPT_AUDIENCE, ttl, job=job.id)
     return {
         "job_id": job.id,
         "token_id": line.id,

@@ -39,9 +39,7 @@ async def list_bookmarks(
     items, total = await service.bookmarks(session, user.id, limit, offset)
     return Page[BookmarkRead](
         items=[
-            BookmarkRead(
-                token=await line_read(session, state, line, user.id), created_at=b.created_at
-            )
+            BookmarkRead(token=await line_read(session, state, line, user), created_at=b.created_at)
             for b, line in items
         ],
         total=total,
@@ -73,7 +71,7 @@ async def add_bookmark(
     bookmark = await session.get(Bookmark, (user.id, line.id))
     assert bookmark is not None
     return BookmarkRead(
-        token=await line_read(session, state, line, user.id), created_at=bookmark.created_at
+        token=await line_read(session, state, line, user), created_at=bookmark.created_at
     )
 
 

@@ -14,7 +14,9 @@ from backlot.accounts.deps import (
     bearer_user_id,
     principal_of,
     scoped_user_id,
+    url_token,
 )
+from backlot.accounts.principal import Principal
 from backlot.core.db import after_commit, unit_of_work
 from backlot.core.deps import SessionDep, StateDep
 from backlot.core.errors import not_found, problem_responses
@@ -54,12 +56,14 @@ def script_read(script: Script) -> ScriptRead:
     return ScriptRead.model_validate(script, from_attributes=True)
 
 
-async def line_read(session: AsyncSession, state: AppState, line: Line, user_id: int) -> LineRead:
+async def line_read(
+    session: AsyncSession, state: AppState, line: Line, user: Principal
+) -> LineRead:
     actor = await session.get(Actor, line.actor_id) if line.actor_id else None
     url = expires = None
     if line.audio_key:
         ttl = timedelta(seconds=state.settings.dubbing_audio_token_ttl_seconds)
-        token = state.signer.issue(str(user_id), AUDIO_AUDIENCE, ttl, line=line.id)
+        token = url_token(state.signer, user, AUDIO_AUDIENCE, ttl, line=line.id)
         url, expires = f"/v1/tokens/{line.id}/audio?token={token}", state.clock.now() + ttl
     return LineRead(
         id=line.id,
@@ -236,7 +240,7 @@ async def list_lines(
     script = await service.get_script(session, script_id, user)
     items, total = await service.script_lines(session, script.id, limit, offset)
     return Page[LineRead](
-        items=[await line_read(session, state, line, user.id) for line in items],
+        items=[await line_read(session, state, line, user) for line in items],
         total=total,
         limit=limit,
         offset=offset,
@@ -255,7 +259,7 @@ async def add_line(
 ) -> Any:
     script = await service.editable_script(session, user, script_id)
     line = await service.add_line(session, script, **body.model_dump())
-    return await line_read(session, state, line, user.id)
+    return await line_read(session, state, line, user)
 
 
 @tokens_router.get("/{token_id:int}", response_model=LineRead, responses=_ITEM)
@@ -263,7 +267,7 @@ async def read_line(
     session: SessionDep, state: StateDep, user: CurrentPrincipal, token_id: IdPath
 ) -> Any:
     """One line, with a short-lived URL of its reference audio."""
-    return await line_read(session, state, await service.get_line(session, token_id, user), user.id)
+    return await line_read(session, state, await service.get_line(session, token_id, user), user)
 
 
 @tokens_router.patch("/{token_id:int}", response_model=LineRead, responses=_ITEM)
@@ -277,7 +281,7 @@ async def update_line(
     line = await service.get_line(session, token_id, user)
     script = await service.editable_script(session, user, line.script_id)
     await service.update_line(session, script, line, body.model_dump(exclude_unset=True))
-    return await line_read(session, state, line, user.id)
+    return await line_read(session, state, line, user)
 
 
 @tokens_router.delete("/{token_id:int}", status_code=204, responses=_ITEM)
@@ -312,7 +316,7 @@ async def upload_reference(
         line = await service.get_line(session, token_id, user)
         service.set_reference_audio(session, state.storage, line, content, seconds)
         await session.flush()
-        return await line_read(session, state, line, user.id)
+        return await line_read(session, state, line, user)
 
 
 _AUDIO = "/{token_id:int}/audio"
@@ -330,8 +334,9 @@ async def line_audio(
     bearer: Annotated[int | None, Depends(bearer_user_id)],
     token: Annotated[str | None, Query(max_length=4096, description="The URL's token.")] = None,
 ) -> Response:
-    """The reference audio, Range-capable, with a Bearer token or the `audio_url` token."""
-    user_id = scoped_user_id(state.signer, bearer, token, AUDIO_AUDIENCE, line=token_id)
+    """The reference audio, Range-capable, with a Bearer token or the `audio_url` token
+    (401 `session_ended` once the session it was issued in has ended)."""
+    user_id = await scoped_user_id(request, state, bearer, token, AUDIO_AUDIENCE, line=token_id)
     person = await principal_of(request, state, user_id)  # the user still exists
     async with unit_of_work(state.sessionmaker) as session:
         line = await service.get_line(session, token_id, person)

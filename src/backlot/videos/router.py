@@ -15,6 +15,7 @@ from backlot.accounts.deps import (
     bearer_user_id,
     principal_of,
     scoped_user_id,
+    url_token,
 )
 from backlot.core.db import unit_of_work
 from backlot.core.deps import SessionDep, StateDep
@@ -220,11 +221,12 @@ async def stream_url(
     session: SessionDep, state: StateDep, user: CurrentPrincipal, video_id: IdPath
 ) -> Any:
     """A URL for `<video src>`, which cannot send headers: its token is good for this
-    video and you only, for BACKLOT_VIDEO_STREAM_TOKEN_TTL_SECONDS. Never put the access
+    video and you only, for BACKLOT_VIDEO_STREAM_TOKEN_TTL_SECONDS, and dies with this
+    session (a logout or password change: 401 `session_ended`). Never put the access
     token in a URL."""
     await service.get_video(session, user, video_id)
     ttl = timedelta(seconds=state.settings.video_stream_token_ttl_seconds)
-    token = state.signer.issue(str(user.id), STREAM_AUDIENCE, ttl, vid=video_id)
+    token = url_token(state.signer, user, STREAM_AUDIENCE, ttl, vid=video_id)
     return StreamUrl(
         url=f"/v1/videos/stream/{video_id}?token={token}", expires_at=state.clock.now() + ttl
     )
@@ -254,7 +256,7 @@ async def stream_video(
     """The video's bytes, with Range (seeking), validators and HEAD. A GET is a view: the
     viewer's first view of another's video pays 10 points, exactly once, when its bytes
     start flowing (not for a HEAD, a 304, a missing file or a failed upstream)."""
-    user_id = scoped_user_id(state.signer, bearer, token, STREAM_AUDIENCE, vid=video_id)
+    user_id = await scoped_user_id(request, state, bearer, token, STREAM_AUDIENCE, vid=video_id)
     viewer = await principal_of(request, state, user_id)
     # Short transactions of their own: no connection is held while the bytes flow.
     async with unit_of_work(state.sessionmaker) as session:
