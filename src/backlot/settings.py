@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         description=(
             "Mail server: smtp://user:password@host:587 (STARTTLS when offered) or "
             "smtps://user:password@host:465. Unset: each mail is written to "
-            "<var_dir>/mail/ as an .eml file and its link logged."
+            "<var_dir>/mail/ as an .eml file and the log names the file."
         ),
     )
     mail_from: str = Field(
