@@ -84,7 +84,7 @@ class Settings(BaseSettings):
         description=(
             "Mail server: smtp://user:password@host:587 (STARTTLS when offered) or "
             "smtps://user:password@host:465. Unset: each mail is written to "
-            "<var_dir>/mail/ as an .eml file and its link logged."
+            "<var_dir>/mail/ as an .eml file and the log names the file."
         ),
     )
     mail_from: str = Field(
@@ -106,24 +106,54 @@ class Settings(BaseSettings):
         ),
     )
     login_rate_limit: str = Field(
-        "10/minute;100/hour", description="Sign-in attempts per account (`limits` notation)."
+        "5/minute;20/hour",
+        description=(
+            "Failed sign-ins per account and client address (`limits` notation); beyond "
+            "it even the right password is refused (429) from that address."
+        ),
+    )
+    login_account_rate_limit: str = Field(
+        "100/hour",
+        description=(
+            "Failed sign-ins per account from all addresses together; set above what one "
+            "address may spend, so one client alone cannot lock the owner out."
+        ),
     )
     auth_address_rate_limit: str = Field(
         "100/minute;2000/hour",
         description=(
-            "Requests per client address to each of login, register, refresh, password "
-            "reset and email verification (`limits` notation)."
+            "Requests per client address to each of login, logout, register, refresh, "
+            "password reset and email verification (`limits` notation)."
         ),
     )
     mail_rate_limit: str = Field(
-        "5/hour;20/day",
+        "2/hour;10/day",
         description=(
-            "Mails per account: password reset requests and verification resends beyond "
-            "it are refused (429); register notices to an existing owner are not sent."
+            "Mails asked for one address from one client address: password reset requests "
+            "and verification resends beyond it are refused (429); register notices to an "
+            "existing owner are not sent."
+        ),
+    )
+    mail_address_rate_limit: str = Field(
+        "50/day",
+        description="Mails asked for one address from all client addresses together.",
+    )
+    user_admin_rate_limit: str = Field(
+        "30/hour;200/day",
+        description=(
+            "User creations and email changes per acting corporation admin (the answer "
+            "tells whether an address has an account, and each mails it); not the superuser."
         ),
     )
 
-    @field_validator("login_rate_limit", "auth_address_rate_limit", "mail_rate_limit")
+    @field_validator(
+        "login_rate_limit",
+        "login_account_rate_limit",
+        "auth_address_rate_limit",
+        "mail_rate_limit",
+        "mail_address_rate_limit",
+        "user_admin_rate_limit",
+    )
     @classmethod
     def _limits_notation(cls, value: str) -> str:
         from limits import parse_many

@@ -359,3 +359,26 @@ async def test_session_end_reaches_every_process(database_url: str, tmp_path: Pa
                 await anyio.sleep(0.02)
             assert response.status_code == 401
             assert response.json()["code"] == "session_ended"
+
+
+async def test_logout_with_a_dead_refresh_token_ends_nothing(client: AsyncClient) -> None:
+    """Whoever once held a refresh token (revoked, rotated or expired) must not keep a
+    kill switch over the user's later sessions: such a logout is a 204 that ends nothing."""
+    email = unique_email()
+    await register(client, email)
+    first = await login(client, email)
+    out = await client.post("/v1/auth/logout", json={"refresh_token": first["refresh_token"]})
+    assert out.status_code == 204
+    rotated_away = await login(client, email)
+    await client.post("/v1/auth/refresh", json={"refresh_token": rotated_away["refresh_token"]})
+
+    current = await login(client, email)
+    for dead in (first["refresh_token"], rotated_away["refresh_token"]):
+        again = await client.post("/v1/auth/logout", json={"refresh_token": dead})
+        assert again.status_code == 204
+    me = await client.get("/v1/users/me", headers=bearer(current["access_token"]))
+    assert me.status_code == 200, me.text
+    refreshed = await client.post(
+        "/v1/auth/refresh", json={"refresh_token": current["refresh_token"]}
+    )
+    assert refreshed.status_code == 200, refreshed.text

@@ -3,9 +3,11 @@ and register answers that do not reveal who has an account."""
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
@@ -186,9 +188,11 @@ async def test_admin_created_user_is_unverified_and_mailed(
 
 
 async def test_without_smtp_mails_are_written_to_var_dir(
-    app: object, client: AsyncClient, settings: Settings
+    app: object, client: AsyncClient, settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """The embedded default: the quickstart works without a mail server."""
+    """The embedded default: the quickstart works without a mail server. The log says
+    which file holds the mail (its link would be redacted there anyway)."""
+    caplog.set_level(logging.INFO, logger="backlot.mail")
     email = unique_email()
     await client.post("/v1/auth/register", json={"email": email, "password": PASSWORD})
     state: AppState = app.state.backlot  # type: ignore[attr-defined]
@@ -197,3 +201,5 @@ async def test_without_smtp_mails_are_written_to_var_dir(
     assert len(files) == 1
     text = files[0].read_text()
     assert f"To: {email}" in text and "/app/verify-email?token=" in text
+    [logged] = [r.getMessage() for r in caplog.records if r.name == "backlot.mail"]
+    assert str(files[0]) in logged and "token=" not in logged

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
+from backlot.accounts.superuser import create_superuser
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
 from backlot.settings import Settings
@@ -244,3 +245,50 @@ async def test_bad_google_claims_are_refused_and_not_stored(
     assert clean.status_code == 200
     me = await google_client.get("/v1/users/me", headers=bearer(clean.json()["access_token"]))
     assert me.json()["display_name"] == "Clean"
+
+
+async def test_corporation_admin_cannot_take_credentials_of_a_verified_user(
+    google_client: AsyncClient, keys: Keys, mailbox: Mailbox, settings: Settings
+) -> None:
+    """A self-made admin adds the victim's address to their corporation; the victim signs
+    in with Google (the account is taken over and verified). The admin may then neither
+    set its password nor change its address (and reset it); the platform superuser may."""
+    attacker = await register(google_client, unique_email("evil"), "Evil Co")
+    admin = bearer((await login(google_client, str(attacker["email"])))["access_token"])
+    victim = unique_email("victim")
+    created = await google_client.post(
+        "/v1/users", json={"email": victim, "password": PASSWORD}, headers=admin
+    )
+    assert created.status_code == 201, created.text
+    victim_id = created.json()["id"]
+
+    signed_in = await _google(google_client, keys.token(sub="sub-evil-co-victim", email=victim))
+    assert signed_in.status_code == 200, signed_in.text
+    # The owner learns which corporation the account belongs to.
+    notice = await mailbox.wait_for(victim, count=2)  # the first was the confirmation link
+    assert "Evil Co" in notice.get_content()
+
+    taken = "attacker chose this lantern"
+    for change in ({"password": taken}, {"email": unique_email("attacker")}):
+        refused = await google_client.patch(f"/v1/users/{victim_id}", json=change, headers=admin)
+        assert refused.status_code == 403, refused.text
+        assert refused.json()["code"] == "user_manages_own_credentials"
+        assert "password reset" in refused.json()["detail"]
+    bad = await google_client.post("/v1/auth/login", json={"email": victim, "password": taken})
+    assert bad.status_code == 401
+    me = await google_client.get("/v1/users/me", headers=bearer(signed_in.json()["access_token"]))
+    assert me.json()["email"] == victim
+    # Other changes stay the admin's to make.
+    renamed = await google_client.patch(
+        f"/v1/users/{victim_id}", json={"display_name": "Vic"}, headers=admin
+    )
+    assert renamed.status_code == 200, renamed.text
+
+    root = unique_email("root")
+    await create_superuser(settings, root, PASSWORD, "Root")
+    su = bearer((await login(google_client, root))["access_token"])
+    allowed = await google_client.patch(
+        f"/v1/users/{victim_id}", json={"password": taken}, headers=su
+    )
+    assert allowed.status_code == 200, allowed.text
+    await login(google_client, victim, taken)

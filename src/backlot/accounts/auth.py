@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts import service as accounts_service
 from backlot.accounts.mail_links import post_after_commit, takeover_notice_mail
-from backlot.accounts.models import RefreshToken, Role, User
+from backlot.accounts.models import Corporation, RefreshToken, Role, User
 from backlot.accounts.schemas import GoogleClaims, TokenPair
 from backlot.accounts.sessions import end_sessions
 from backlot.core.bus import EventBus
@@ -186,12 +186,17 @@ async def _answer_again(
 
 async def logout(session: AsyncSession, bus: EventBus, clock: Clock, token: str) -> None:
     """Revoke the token's family and end the user's access tokens (other devices refresh
-    theirs); unknown tokens are refused so typos are visible."""
+    theirs); unknown tokens are refused so typos are visible. A token no longer live
+    (revoked, rotated, expired) ends nothing: whoever once held one must not keep a
+    switch that signs the user out for ever."""
     known = await session.scalar(
         select(RefreshToken).where(RefreshToken.token_hash == digest_token(token))
     )
     if known is None:
         raise unauthorized("invalid_refresh_token", "The refresh token is not valid.")
+    live = known.used_at is None and known.revoked_at is None
+    if not live or known.expired_at <= clock.now():
+        return
     await _revoke_family(session, known.family_id, clock)
     await end_sessions(session, bus, known.user_id, "logout")
 
@@ -266,4 +271,8 @@ async def _take_over(session: AsyncSession, state: AppState, user: User) -> None
     user.email_verified = True
     await accounts_service.revoke_all_refresh_tokens(session, state.clock, user.id)
     await end_sessions(session, state.bus, user.id, "taken_over")
-    post_after_commit(session, state.mailer, takeover_notice_mail(user.email))
+    corporation = (
+        None if user.corporation_id is None else await session.get(Corporation, user.corporation_id)
+    )
+    name = None if corporation is None else corporation.name
+    post_after_commit(session, state.mailer, takeover_notice_mail(user.email, name))

@@ -27,10 +27,13 @@ from backlot.core.security import hash_password
 from backlot.core.state import AppState
 
 
-async def register(session: AsyncSession, state: AppState, data: RegisterRequest) -> None:
+async def register(
+    session: AsyncSession, state: AppState, data: RegisterRequest, client: str
+) -> None:
     """Create the account and mail a confirmation link; for an address that already has
     an account, mail its owner instead. Both paths hash the password, so their timing
-    does not tell them apart either."""
+    does not tell them apart either. `client` is the asking client's address (mail
+    limits)."""
     await check_password_strength(data.password, email=data.email, display_name=data.display_name)
     password_hash = await hash_password(data.password)
     try:
@@ -41,7 +44,7 @@ async def register(session: AsyncSession, state: AppState, data: RegisterRequest
     except ProblemError as exc:
         if exc.code != "email_taken":
             raise
-        if await may_mail(state, "register_notice", data.email):
+        if await may_mail(state, data.email, client):
             notice = register_notice_mail(data.email, state.settings.public_url)
             post_after_commit(session, state.mailer, notice)
         return
@@ -73,8 +76,10 @@ async def send_verification(session: AsyncSession, state: AppState, user: User) 
     post_after_commit(session, state.mailer, mail)
 
 
-async def resend_verification(session: AsyncSession, state: AppState, email: str) -> None:
-    await throttle_mail(state, "verify_email", email)
+async def resend_verification(
+    session: AsyncSession, state: AppState, email: str, client: str
+) -> None:
+    await throttle_mail(state, email, client)
     user = await accounts_service.find_user_by_email(session, email)
     if user is not None and not user.email_verified:
         await send_verification(session, state, user)
@@ -86,8 +91,10 @@ async def verify_email(session: AsyncSession, state: AppState, token: str) -> No
     await session.flush()
 
 
-async def request_password_reset(session: AsyncSession, state: AppState, email: str) -> None:
-    await throttle_mail(state, "password_reset", email)
+async def request_password_reset(
+    session: AsyncSession, state: AppState, email: str, client: str
+) -> None:
+    await throttle_mail(state, email, client)
     user = await accounts_service.find_user_by_email(session, email)
     if user is None:
         return

@@ -116,12 +116,21 @@ def password_reset_mail(to: str, url: str, ttl_minutes: float) -> Mail:
     )
 
 
-def takeover_notice_mail(to: str) -> Mail:
+def takeover_notice_mail(to: str, corporation: str | None) -> Mail:
+    """`corporation`: the account's, when it has one; someone may have added this
+    address to a corporation its owner never heard of."""
+    membership = (
+        f'\n\nThe account belongs to the corporation "{corporation}", whose admins can '
+        "see it and change its role. If you do not know this corporation, ask the "
+        "platform's operator to remove the account from it."
+        if corporation is not None
+        else ""
+    )
     return Mail(
         to,
         "Your account now signs in with Google",
         "You signed in with Google using this address. The account registered with it "
         "had never confirmed the address, so its password was removed and every other "
         "session signed out: whoever set that password cannot use it. Sign in with Google, "
-        "or set a password with 'forgot password'.",
+        "or set a password with 'forgot password'." + membership,
     )

@@ -30,7 +30,13 @@ from backlot.accounts.schemas import (
     UserUpdate,
     VerifyEmailRequest,
 )
-from backlot.accounts.throttle import throttle_address, throttle_login
+from backlot.accounts.throttle import (
+    check_login,
+    client_address,
+    record_failed_login,
+    throttle_address,
+    throttle_user_admin,
+)
 from backlot.core.clock import Clock
 from backlot.core.deps import BusDep, ClockDep, SessionDep, StateDep
 from backlot.core.errors import ProblemError, problem_response, problem_responses, unauthorized
@@ -71,7 +77,7 @@ async def register(
     if not state.settings.allow_registration:
         raise ProblemError(403, "registration_closed", "Self-registration is turned off.")
     await throttle_address(request, state, "register")
-    await email_flows.register(session, state, body)
+    await email_flows.register(session, state, body, client_address(request))
     return Accepted(detail=_REGISTER_ACCEPTED)
 
 
@@ -96,7 +102,7 @@ async def resend_verification(
 ) -> Any:
     """Mail a new confirmation link to an unconfirmed account (same answer for any address)."""
     await throttle_address(request, state, "verify_email")
-    await email_flows.resend_verification(session, state, body.email)
+    await email_flows.resend_verification(session, state, body.email, client_address(request))
     return Accepted(detail="If this address has an unconfirmed account, we mailed it a link.")
 
 
@@ -111,7 +117,7 @@ async def request_password_reset(
 ) -> Any:
     """Mail a password reset link (same answer whether or not the address has an account)."""
     await throttle_address(request, state, "password_reset")
-    await email_flows.request_password_reset(session, state, body.email)
+    await email_flows.request_password_reset(session, state, body.email, client_address(request))
     return Accepted(detail="If this address has an account, we mailed it a reset link.")
 
 
@@ -182,8 +188,15 @@ async def login(request: Request, session: SessionDep, state: StateDep) -> Any:
     """Exchange email and password (JSON, or the OAuth2 form Swagger's Authorize sends)."""
     await throttle_address(request, state, "login")
     credentials = await _login_credentials(request)
-    await throttle_login(state, credentials.email)
-    user = await auth.authenticate(session, state.settings, credentials.email, credentials.password)
+    await check_login(request, state, credentials.email)
+    try:
+        user = await auth.authenticate(
+            session, state.settings, credentials.email, credentials.password
+        )
+    except ProblemError as exc:
+        if exc.code == "invalid_credentials":
+            await record_failed_login(request, state, credentials.email)
+        raise
     return await auth.issue_token_pair(session, state.settings, state.signer, state.clock, user)
 
 
@@ -212,14 +225,16 @@ async def refresh(
 
 
 @auth_router.post(
-    "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 422)
+    "/logout", status_code=status.HTTP_204_NO_CONTENT, responses=problem_responses(401, 422, 429)
 )
 async def logout(
-    session: SessionDep, bus: BusDep, clock: ClockDep, body: RefreshRequest
+    request: Request, session: SessionDep, state: StateDep, body: RefreshRequest
 ) -> Response:
     """Revoke the refresh token and every token rotated from the same sign-in; access
-    tokens issued before stop working (other devices refresh theirs)."""
-    await auth.logout(session, bus, clock, body.refresh_token)
+    tokens issued before stop working (other devices refresh theirs). A token already
+    revoked, rotated or expired ends nothing (204 all the same: logging out twice is fine)."""
+    await throttle_address(request, state, "logout")
+    await auth.logout(session, state.bus, state.clock, body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -277,13 +292,15 @@ async def list_users(
     "",
     status_code=201,
     response_model=UserRead,
-    responses=problem_responses(401, 403, 404, 409, 422),
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
 )
 async def create_user(
     session: SessionDep, state: StateDep, user: CurrentUser, body: UserCreate
 ) -> Any:
     """The new user's address is not verified (the admin vouches for the account, not for
-    who reads the mailbox): a confirmation link is mailed to it."""
+    who reads the mailbox): a confirmation link is mailed to it. Limited per admin
+    (BACKLOT_USER_ADMIN_RATE_LIMIT, with email changes)."""
+    await throttle_user_admin(state, user.id, user.is_superuser)
     created = await accounts_service.create_user(session, user, body)
     await email_flows.send_verification(session, state, created)
     return created
@@ -295,18 +312,23 @@ async def read_user(session: SessionDep, user: CurrentUser, user_id: IdPath) -> 
 
 
 @users_router.patch(
-    "/{user_id:int}", response_model=UserRead, responses=problem_responses(401, 403, 404, 409, 422)
+    "/{user_id:int}",
+    response_model=UserRead,
+    responses=problem_responses(401, 403, 404, 409, 422, 429),
 )
 async def update_user(
     session: SessionDep,
-    bus: BusDep,
-    clock: ClockDep,
+    state: StateDep,
     user: CurrentUser,
     user_id: IdPath,
     body: UserUpdate,
 ) -> Any:
-    """A new password or role ends the user's sessions."""
-    return await accounts_service.update_user(session, bus, clock, user, user_id, body)
+    """A new password or role ends the user's sessions. A user who confirmed their
+    address manages their own password and email: only the superuser changes those
+    (admins send them a password reset). Email changes are limited per admin."""
+    if "email" in body.model_fields_set:
+        await throttle_user_admin(state, user.id, user.is_superuser)
+    return await accounts_service.update_user(session, state.bus, state.clock, user, user_id, body)
 
 
 @users_router.delete(

@@ -241,6 +241,7 @@ async def update_user(
     changes = data.model_dump(exclude_unset=True)
     if any(value is None for value in changes.values()):
         raise ProblemError(422, "null_not_allowed", "Fields cannot be set to null.")
+    _check_credentials_change(actor, user, changes)
     ended = None
     if "role" in changes and changes["role"] != user.role:
         ended = "role_changed"
@@ -272,6 +273,20 @@ async def update_user(
     if ended is not None:
         await end_sessions(session, bus, user.id, ended)
     return user
+
+
+def _check_credentials_change(actor: User, user: User, changes: dict[str, object]) -> None:
+    """Whoever proved the address manages its credentials: an admin who could set the
+    password or move the address (then reset it) of a verified user would take the
+    account over, e.g. one a stranger's admin planted and its owner then claimed."""
+    new_email = "email" in changes and changes["email"] != user.email
+    if actor.is_superuser or not user.email_verified or not ("password" in changes or new_email):
+        return
+    raise forbidden(
+        "This user confirmed their email address and manages their own password and "
+        "email: send them a password reset instead (POST /v1/auth/password-reset).",
+        code="user_manages_own_credentials",
+    )
 
 
 async def delete_user(session: AsyncSession, bus: EventBus, actor: User, user_id: int) -> None:

@@ -102,8 +102,8 @@ class SmtpMailer(Mailer):
 
 
 class FileMailer(Mailer):
-    """The embedded default: each mail becomes <directory>/<time>-<id>.eml, and its text
-    (with the link in it) goes to the log, so the quickstart works without a mail server."""
+    """The embedded default: each mail becomes <directory>/<time>-<id>.eml and the log
+    says where, so the quickstart works without a mail server (open the file for the link)."""
 
     def __init__(self, directory: Path, sender: str) -> None:
         super().__init__(sender)
@@ -113,8 +113,8 @@ class FileMailer(Mailer):
         self.directory.mkdir(parents=True, exist_ok=True)
         path = self.directory / f"{time.time_ns() // 1_000_000}-{uuid.uuid4().hex[:8]}.eml"
         await anyio.Path(path).write_bytes(bytes(message))
-        body = message.get_content().strip()
-        log.info("mail to %s (%s) in %s:\n%s", message["To"], message["Subject"], path, body)
+        # The file, not the text: log redaction would hide the link's token anyway.
+        log.info("mail to %s (%s) written to %s", message["To"], message["Subject"], path)
 
 
 def build_mailer(smtp_url: str | None, sender: str, var_dir: Path) -> Mailer:

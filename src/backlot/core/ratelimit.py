@@ -35,11 +35,19 @@ class RateLimiter:
         """Count one hit against every window of `limits` for `key`; refused (and not
         counted in any window) when one of them is full."""
         items = parse_many(limits) if isinstance(limits, str) else limits
-        for item in items:
-            if not await self._limiter.test(item, *key):
-                return Verdict(False, await self._retry_after(item, key))
+        verdict = await self.test(items, *key)
+        if not verdict.allowed:
+            return verdict
         for item in items:
             if not await self._limiter.hit(item, *key):  # lost a race since the test
+                return Verdict(False, await self._retry_after(item, key))
+        return Verdict(True, 0)
+
+    async def test(self, limits: str | list[RateLimitItem], *key: str) -> Verdict:
+        """Whether a hit would be allowed now, counting nothing (to count failures only)."""
+        items = parse_many(limits) if isinstance(limits, str) else limits
+        for item in items:
+            if not await self._limiter.test(item, *key):
                 return Verdict(False, await self._retry_after(item, key))
         return Verdict(True, 0)
 
