@@ -17,6 +17,7 @@ from redis.asyncio import Redis
 from backlot.core.clock import FrozenClock
 from backlot.core.locks import Grant, LockStore
 from backlot.core.locks.redis import RedisLockStore
+from tests.conftest import needs_redis
 
 TTL = timedelta(seconds=60)
 
@@ -79,14 +80,14 @@ async def test_footprint_does_not_grow_with_resources_ever_locked(
     assert await footprint(store, clock) == baseline
 
 
+@pytest.mark.parametrize("lock_stores", [pytest.param("redis", marks=needs_redis)], indirect=True)
 async def test_redis_counter_starts_above_the_old_per_resource_tokens(
     lock_stores: Callable[[], LockStore],
 ) -> None:
     """Stores written before the per-scope counter kept a hash of per-resource tokens
     under the same key; the first grant after the upgrade outranks all of them."""
     store = lock_stores()
-    if not isinstance(store, RedisLockStore):
-        pytest.skip("the Redis key layout only")
+    assert isinstance(store, RedisLockStore)  # the Redis key layout only
     redis, prefix = store._redis, store._prefix
     await redis.hset(f"{prefix}fence:{{p1}}", mapping={"a.jpg": 41, "b.jpg": 7})
     grant = await store.acquire("p1", "c.jpg", "alice", TTL)
