@@ -25,6 +25,7 @@ from tests.dubbing.test_worker import running_worker
 from tests.helpers import migrated_pg_database, running_server
 
 from backlot.analysis import SAMPLE_RATE, analyze, decode
+from bench.lifted import LIFTED_LIMITS
 
 
 def _clip(seconds: float) -> np.ndarray:
@@ -72,6 +73,7 @@ def _end_to_end(args: argparse.Namespace) -> None:
         "BACKLOT_SECRET_KEY": "benchmark-secret-key-0123456789-0123456789",
         "BACKLOT_LOG_LEVEL": "warning",
         "BACKLOT_DUBBING_ANALYSIS_PROCESSES": "2",
+        **LIFTED_LIMITS,
     }
     rows: list[tuple[str, list[float], float]] = []
     with tempfile.TemporaryDirectory() as tmp:

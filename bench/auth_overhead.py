@@ -19,6 +19,8 @@ from pathlib import Path
 import httpx
 from tests.helpers import running_server
 
+from bench.lifted import LIFTED_LIMITS
+
 PASSWORD = "benchmark password"
 
 
@@ -67,7 +69,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
-        env = {"BACKLOT_LOG_LEVEL": "warning"}
+        env = {"BACKLOT_LOG_LEVEL": "warning", **LIFTED_LIMITS}
         with running_server(Path(workdir), env) as base:
             rates = asyncio.run(_measure(base, args.requests, args.concurrency))
     baseline = rates["GET /healthz (baseline)"]

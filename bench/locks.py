@@ -34,6 +34,7 @@ from tests.helpers import free_port, running_process, running_server
 
 from backlot.core.clock import SystemClock
 from backlot.core.locks import build_lock_store
+from bench.lifted import LIFTED_LIMITS
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-secret-key-0123456789-0123456789"
@@ -227,7 +228,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--fanout-rounds", type=int, default=20)
     args = parser.parse_args()
-    quiet = {"BACKLOT_SECRET_KEY": SECRET, "BACKLOT_LOG_LEVEL": "warning"}
+    quiet = {"BACKLOT_SECRET_KEY": SECRET, "BACKLOT_LOG_LEVEL": "warning", **LIFTED_LIMITS}
     rows: list[tuple[str, float, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         for shape in ("e", "s"):

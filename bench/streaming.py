@@ -31,6 +31,8 @@ import httpx
 from tests.helpers import migrated_pg_database, running_server
 from tests.nginx import running_nginx
 
+from bench.lifted import LIFTED_LIMITS
+
 SECRET = "benchmark-secret-key-0123456789-0123456789"
 PASSWORD = "benchmark password"
 MB = 1024 * 1024
@@ -131,7 +133,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     size = args.size_mb * MB
-    quiet = {"BACKLOT_SECRET_KEY": SECRET, "BACKLOT_LOG_LEVEL": "warning"}
+    quiet = {"BACKLOT_SECRET_KEY": SECRET, "BACKLOT_LOG_LEVEL": "warning", **LIFTED_LIMITS}
     rows: list[tuple[str, float, float]] = []
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         folder = Path(tmp)

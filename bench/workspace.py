@@ -24,6 +24,8 @@ import websockets
 from tests.helpers import free_port, migrated_pg_database, running_process, running_server
 from websockets.asyncio.client import ClientConnection
 
+from bench.lifted import LIFTED_LIMITS
+
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "benchmark-secret-key-0123456789-0123456789"
 # A workspace of about 2 KB, as the page sends with every commit.
@@ -139,6 +141,7 @@ def main() -> None:
     quiet = {
         "BACKLOT_SECRET_KEY": SECRET,
         "BACKLOT_LOG_LEVEL": "warning",
+        **LIFTED_LIMITS,
         "BACKLOT_WORKSPACE_DEFAULT_MAX_USERS": "1000",
         # A load generator sends faster than a person; the limits are not measured here.
         "BACKLOT_WORKSPACE_MESSAGES_PER_SECOND": "100000",
