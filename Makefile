@@ -61,3 +61,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.streaming
 	$(BIN)/python -m bench.workspace
 	$(BIN)/python -m bench.analysis
+	$(BIN)/python -m bench.body_memory
