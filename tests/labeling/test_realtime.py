@@ -343,6 +343,7 @@ async def test_fifty_users_race_for_one_file_over_two_processes(tmp_path: Path) 
         "BACKLOT_REDIS_URL": REDIS_URL,
         "BACKLOT_REDIS_PREFIX": f"t{uuid.uuid4().hex[:8]}:",  # apart from earlier runs
         "BACKLOT_LABELING_LOCK_TTL_SECONDS": "60",
+        "BACKLOT_USER_ADMIN_RATE_LIMIT": "1000/hour",  # one admin adds fifty racers
         "BACKLOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
     }
     with ExitStack() as stack:

@@ -21,6 +21,7 @@ def servers(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
         "BACKLOT_DATABASE_URL": database_url,
         "BACKLOT_SECRET_KEY": TEST_SECRET,
         "BACKLOT_LOG_LEVEL": "warning",
+        "BACKLOT_USER_ADMIN_RATE_LIMIT": "1000/hour",  # one admin adds fifty viewers
         "BACKLOT_STORAGE_URL": str(tmp_path / "objects"),  # shared by both processes
     }
     (tmp_path / "a").mkdir()

@@ -29,8 +29,9 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
         yield base, cwd / "var" / "mail"
 
 
-def _link_sent_to(mail_dir: Path, address: str, after: set[Path]) -> str:
-    """The link in the newest mail to `address` (waiting, bounded, for it to be written)."""
+def _link_sent_to(mail_dir: Path, address: str, after: set[Path], page: str) -> str:
+    """The link to `page` in a mail to `address` written after `after` (waiting, bounded,
+    for it: mails are sent after the answer, so the registration's may come late)."""
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         for path in sorted(set(mail_dir.glob("*.eml")) - after):
@@ -42,7 +43,7 @@ def _link_sent_to(mail_dir: Path, address: str, after: set[Path]) -> str:
                 if part.get_content_type() == "text/plain":
                     body = part.get_payload(decode=True)
                     assert isinstance(body, bytes)
-                    found = re.search(r"https?://\S+token=[\w-]+", body.decode())
+                    found = re.search(rf"https?://\S+/{page}\?token=[\w-]+", body.decode())
                     if found:
                         return found.group(0)
         time.sleep(0.1)
@@ -86,7 +87,7 @@ async def test_a_person_confirms_their_address_by_the_link(
     before = _mails(mail_dir)
     answer = await _post(base, "/v1/auth/register", {"email": address, "password": PASSWORD})
     assert answer.status_code == 202
-    link = _on_our_server(_link_sent_to(mail_dir, address, before), base)
+    link = _on_our_server(_link_sent_to(mail_dir, address, before, "app/verify-email"), base)
     page, problems = await _open(browser, link, "en-US")
     await page.wait_for_selector("text=your email address is confirmed")  # type: ignore[attr-defined]
     assert "token" not in page.url  # type: ignore[attr-defined]
@@ -109,7 +110,7 @@ async def test_a_person_chooses_a_new_password_in_korean(
     assert registered.is_success
     before = _mails(mail_dir)
     assert (await _post(base, "/v1/auth/password-reset", {"email": address})).is_success
-    link = _on_our_server(_link_sent_to(mail_dir, address, before), base)
+    link = _on_our_server(_link_sent_to(mail_dir, address, before, "app/reset-password"), base)
     page, problems = await _open(browser, link, "ko-KR")
     await page.wait_for_selector("text=새 비밀번호 정하기")  # type: ignore[attr-defined]
     assert await page.get_attribute("html", "lang") == "ko"  # type: ignore[attr-defined]
@@ -138,7 +139,7 @@ async def test_a_weak_password_is_refused_in_a_sentence(
     assert registered.is_success
     before = _mails(mail_dir)
     assert (await _post(base, "/v1/auth/password-reset", {"email": address})).is_success
-    link = _on_our_server(_link_sent_to(mail_dir, address, before), base)
+    link = _on_our_server(_link_sent_to(mail_dir, address, before, "app/reset-password"), base)
     page, _ = await _open(browser, link, "en-US")
     await page.fill("input[name=password]", "password123")  # type: ignore[attr-defined]
     await page.fill("input[name=again]", "password123")  # type: ignore[attr-defined]
