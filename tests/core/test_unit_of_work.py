@@ -122,3 +122,30 @@ async def test_rollback_actions_run_only_when_nothing_commits(database_url: str)
         assert ran == ["first"]
     finally:
         await engine.dispose()
+
+
+async def test_a_failing_after_commit_action_fails_nothing_else(
+    database_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The transaction is committed: an action after it that raises (a bus down, a queue
+    away) must neither turn the request into an error nor skip the actions after it."""
+    engine = build_engine(database_url)
+    sessionmaker = build_sessionmaker(engine)
+    ran: list[str] = []
+
+    async def broken() -> None:
+        raise ConnectionError("the bus is away")
+
+    async def announce() -> None:
+        ran.append("announced")
+
+    try:
+        async with unit_of_work(sessionmaker) as session:
+            session.add(Corporation(name="Kept"))
+            after_commit(session, broken)
+            after_commit(session, announce)
+        assert ran == ["announced"]
+        assert await _count(database_url) == 1
+        assert "after a committed transaction" in caplog.text
+    finally:
+        await engine.dispose()

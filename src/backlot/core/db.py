@@ -160,4 +160,9 @@ async def unit_of_work(
             raise
         session.info.pop(_ON_ROLLBACK, None)
         for action in session.info.pop(_AFTER_COMMIT, []):
-            await action()
+            try:
+                await action()
+            except Exception:
+                # The change is committed: a failed announcement or enqueue must not turn
+                # it into an error answer, nor keep the actions after it from running.
+                log.exception("an action after a committed transaction failed")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated, Any
@@ -34,7 +33,6 @@ from backlot.dubbing.queue import DubbingQueue
 from backlot.dubbing.router import forget_popular
 from backlot.dubbing.schemas import AnalysisComplete, JobAccepted, JobResult, Scores
 
-log = logging.getLogger("backlot.dubbing")
 PROGRESS_AUDIENCE = "dubbing-progress"
 KEEPALIVE_SECONDS = 15.0
 
@@ -107,14 +105,9 @@ async def upload_attempt(
         forget_popular(session, state, None if script is None else script.corporation_id)
         await session.flush()
 
-        async def announce_and_enqueue() -> None:
-            try:
-                await queue.runner.publish(job)
-                await queue.enqueue(job_id)
-            except Exception:  # the reaper delivers queued jobs the queue never got
-                log.exception("enqueueing dubbing job %s failed; the reaper will", job_id)
-
-        after_commit(session, announce_and_enqueue)
+        # If the queue is away, the reaper delivers the queued jobs it never got.
+        after_commit(session, lambda: queue.runner.publish(job))
+        after_commit(session, lambda: queue.enqueue(job_id))
     ttl = timedelta(seconds=state.settings.dubbing_audio_token_ttl_seconds)
     token = url_token(state.signer, user, PROGRESS_AUDIENCE, ttl, job=job_id)
     return JobAccepted(
