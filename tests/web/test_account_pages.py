@@ -79,6 +79,15 @@ def _on_our_server(link: str, base: str) -> str:
     return base + link[link.index("/app/") :]
 
 
+async def _reset_link(base: str, mail_dir: Path, address: str) -> str:
+    """Register `address`, ask for a password reset, and return the mailed link."""
+    registered = await _post(base, "/v1/auth/register", {"email": address, "password": PASSWORD})
+    assert registered.is_success
+    before = _mails(mail_dir)
+    assert (await _post(base, "/v1/auth/password-reset", {"email": address})).is_success
+    return _on_our_server(_link_sent_to(mail_dir, address, before, "app/reset-password"), base)
+
+
 async def test_a_person_confirms_their_address_by_the_link(
     browser: object, served: tuple[str, Path]
 ) -> None:
@@ -106,11 +115,7 @@ async def test_a_person_chooses_a_new_password_in_korean(
 ) -> None:
     base, mail_dir = served
     address = unique_email("reset")
-    registered = await _post(base, "/v1/auth/register", {"email": address, "password": PASSWORD})
-    assert registered.is_success
-    before = _mails(mail_dir)
-    assert (await _post(base, "/v1/auth/password-reset", {"email": address})).is_success
-    link = _on_our_server(_link_sent_to(mail_dir, address, before, "app/reset-password"), base)
+    link = await _reset_link(base, mail_dir, address)
     page, problems = await _open(browser, link, "ko-KR")
     await page.wait_for_selector("text=새 비밀번호 정하기")  # type: ignore[attr-defined]
     assert await page.get_attribute("html", "lang") == "ko"  # type: ignore[attr-defined]
@@ -135,11 +140,7 @@ async def test_a_weak_password_is_refused_in_a_sentence(
 ) -> None:
     base, mail_dir = served
     address = unique_email("weak")
-    registered = await _post(base, "/v1/auth/register", {"email": address, "password": PASSWORD})
-    assert registered.is_success
-    before = _mails(mail_dir)
-    assert (await _post(base, "/v1/auth/password-reset", {"email": address})).is_success
-    link = _on_our_server(_link_sent_to(mail_dir, address, before, "app/reset-password"), base)
+    link = await _reset_link(base, mail_dir, address)
     page, _ = await _open(browser, link, "en-US")
     await page.fill("input[name=password]", "password123")  # type: ignore[attr-defined]
     await page.fill("input[name=again]", "password123")  # type: ignore[attr-defined]

@@ -67,13 +67,25 @@ async def _add_account(session: AsyncSession, data: RegisterRequest, password_ha
     )
 
 
+async def _mail_link(
+    session: AsyncSession,
+    state: AppState,
+    user: User,
+    purpose: EmailPurpose,
+    ttl: timedelta,
+    page: str,
+) -> str:
+    """Issue a link token for `user` and its link to `page`; the caller writes the mail."""
+    token = await issue_link_token(session, state.clock, user, purpose, ttl)
+    return link(state.settings.public_url, page, token)
+
+
 async def send_verification(session: AsyncSession, state: AppState, user: User) -> None:
-    settings = state.settings
-    ttl = timedelta(hours=settings.email_verification_ttl_hours)
-    token = await issue_link_token(session, state.clock, user, EmailPurpose.verify_email, ttl)
-    url = link(settings.public_url, "app/verify-email", token)
-    mail = verification_mail(user.email, url, settings.email_verification_ttl_hours)
-    post_after_commit(session, state.mailer, mail)
+    hours = state.settings.email_verification_ttl_hours
+    url = await _mail_link(
+        session, state, user, EmailPurpose.verify_email, timedelta(hours=hours), "app/verify-email"
+    )
+    post_after_commit(session, state.mailer, verification_mail(user.email, url, hours))
 
 
 async def resend_verification(
@@ -98,12 +110,16 @@ async def request_password_reset(
     user = await accounts_service.find_user_by_email(session, email)
     if user is None:
         return
-    settings = state.settings
-    ttl = timedelta(minutes=settings.password_reset_ttl_minutes)
-    token = await issue_link_token(session, state.clock, user, EmailPurpose.password_reset, ttl)
-    url = link(settings.public_url, "app/reset-password", token)
-    mail = password_reset_mail(user.email, url, settings.password_reset_ttl_minutes)
-    post_after_commit(session, state.mailer, mail)
+    minutes = state.settings.password_reset_ttl_minutes
+    url = await _mail_link(
+        session,
+        state,
+        user,
+        EmailPurpose.password_reset,
+        timedelta(minutes=minutes),
+        "app/reset-password",
+    )
+    post_after_commit(session, state.mailer, password_reset_mail(user.email, url, minutes))
 
 
 async def reset_password(

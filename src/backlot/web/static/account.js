@@ -6,7 +6,7 @@
 const TEXT = {
   en: {
     account: "account",
-    verifyTitle: "Confirming your email address",
+    verifyTitle: "Confirm your email address",
     resetTitle: "Choose a new password",
     resetHint: "At least 10 characters; a few uncommon words are easy to remember and hard to guess.",
     newPassword: "New password",
@@ -27,7 +27,7 @@ const TEXT = {
   },
   ko: {
     account: "계정",
-    verifyTitle: "이메일 주소를 확인하는 중입니다",
+    verifyTitle: "이메일 주소 확인",
     resetTitle: "새 비밀번호 정하기",
     resetHint: "10자 이상이어야 합니다. 흔하지 않은 단어 몇 개를 이어 쓰면 기억하기 쉽고 추측하기 어렵습니다.",
     newPassword: "새 비밀번호",
