@@ -222,15 +222,34 @@ async def test_google_sign_in_takes_over_unverified_password_account(
 
 
 @pytest.mark.parametrize(
-    "claims",
+    ("name", "stored"),
     [
-        {"name": "Mallory\u202egnp.exe"},
-        {"name": "Bell\x07"},
-        {"name": "x" * 101},
-        {"email": "not an email"},
-        {"email": "a@b@example.com"},
+        ("Mallory\u202egnp.exe", "Mallorygnp.exe"),
+        ("Bell\x07", "Bell"),
+        ("x" * 150, "x" * 100),
+        ("\u200b\u200d", None),
     ],
-    ids=["bidi-name", "control-name", "long-name", "email-syntax", "two-ats"],
+    ids=["bidi-name", "control-name", "long-name", "only-invisible"],
+)
+async def test_google_names_are_stored_clean(
+    google_client: AsyncClient, keys: Keys, name: str, stored: str | None
+) -> None:
+    """A person cannot fix their Google name for us: it is cleaned, never stored with
+    bidi overrides, control characters or past 100 characters, and they still get in."""
+    email = unique_email("named")
+    response = await _google(google_client, keys.token(sub=f"sub-{email}", email=email, name=name))
+    assert response.status_code == 200, response.text
+    me = await google_client.get("/v1/users/me", headers=bearer(response.json()["access_token"]))
+    if stored is not None:
+        assert me.json()["display_name"] == stored
+    else:
+        assert "\u200b" not in me.json()["display_name"]
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [{"email": "not an email"}, {"email": "a@b@example.com"}],
+    ids=["email-syntax", "two-ats"],
 )
 async def test_bad_google_claims_are_refused_and_not_stored(
     google_client: AsyncClient, keys: Keys, claims: dict[str, Any]

@@ -7,6 +7,7 @@ import io
 import json
 import wave
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -129,10 +130,12 @@ async def upload_as(p: Practice, headers: dict[str, str], data: bytes) -> httpx.
 
 async def lifetime(
     p: Practice, headers: dict[str, str], accepted: dict[str, Any]
-) -> tuple[str, str]:
+) -> tuple[datetime, datetime]:
     """When the job was queued and when it ended (waiting for its stream to end first)."""
     heard = await events(p.base, accepted["progress_url"], timeout=120)
     assert heard[-1]["event"] == "completed", heard
     async with httpx.AsyncClient(base_url=p.base, timeout=30) as http:
         result = await http.get(accepted["result_url"], headers=headers)
-    return str(result.json()["created_at"]), str(result.json()["finished_at"])
+    # Parsed: ISO strings with and without microseconds do not sort as times.
+    body = result.json()
+    return datetime.fromisoformat(body["created_at"]), datetime.fromisoformat(body["finished_at"])

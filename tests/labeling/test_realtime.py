@@ -451,9 +451,9 @@ async def disconnected(client: socketio.AsyncClient) -> bool:
     return False
 
 
-async def next_error(listener: Listener) -> dict[str, Any]:
+async def next_error(listener: Listener, timeout: float = 5) -> dict[str, Any]:
     while True:
-        name, data = await listener.next()
+        name, data = await listener.next(timeout)
         if name == "error":
             return data
 
@@ -482,17 +482,20 @@ def access_token(user_id: int, seconds: int) -> str:
 
 async def test_a_socket_is_closed_when_its_token_expires_unless_renewed(server: str) -> None:
     team = await make_team(server)
-    # `exp` is in whole seconds: the renewing client's first token lapses a second
-    # before the other's, so by the time the other is closed, its own would have been.
+    # `exp` is in whole seconds: a "4 s" token lives 3-4 s, time enough to renew it on a
+    # loaded machine (at once, before the other connects); the other's "5 s" token, issued
+    # later, lapses after it, so by the time the other is closed, the first would have been.
     renewing, lapsing = Listener(), Listener()
-    for listener, seconds in ((renewing, 2), (lapsing, 3)):
-        token = access_token(team.guest_id, seconds)
-        await listener.client.connect(server, auth={"token": token}, transports=["websocket"])
-        assert (await listener.client.call("join_project", {"project_id": team.project}))["ok"]
     try:
-        ack = await renewing.client.call("authenticate", {"token": team.guest}, timeout=5)
-        assert ack["ok"], ack
-        assert (await next_error(lapsing))["code"] == "token_expired"
+        for listener, seconds in ((renewing, 4), (lapsing, 5)):
+            token = access_token(team.guest_id, seconds)
+            await listener.client.connect(server, auth={"token": token}, transports=["websocket"])
+            joined = await listener.client.call("join_project", {"project_id": team.project})
+            assert joined["ok"]
+            if listener is renewing:
+                ack = await renewing.client.call("authenticate", {"token": team.guest}, timeout=5)
+                assert ack["ok"], ack
+        assert (await next_error(lapsing, timeout=10))["code"] == "token_expired"
         assert await disconnected(lapsing.client)
         assert renewing.client.connected
         assert (await renewing.client.call("heartbeat", {}, timeout=5))["ok"]

@@ -180,10 +180,12 @@ async def test_an_expired_token_closes_the_socket_unless_renewed(secure: str) ->
     assert (await lapsing.expect("ERROR", timeout=6))["code"] == "token_expired"
     assert await lapsing.expect_closed() == (4401, "token_expired")
 
-    async with joined(secure, room, "b", token=short_token(me, 2)) as renewed:
+    # `exp` is whole seconds: a "4 s" token lives 3-4 s, time enough to renew it on a
+    # loaded machine; the sleep goes past its end.
+    async with joined(secure, room, "b", token=short_token(me, 4)) as renewed:
         await renewed.send("AUTH", {"token": short_token(me, 60)})
         assert (await renewed.expect("AUTH"))["expiresAt"] > 0
-        await asyncio.sleep(3)  # past the first token's end
+        await asyncio.sleep(5)  # past the first token's end
         await renewed.send("LOCK_ACQUIRE", {"blockId": "b"})
         assert (await renewed.expect("LOCK_UPDATE"))["owner"] == renewed.client_id
         assert renewed.closed is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime
 from typing import Annotated, Literal
 
@@ -106,13 +107,23 @@ class Accepted(BaseModel):
     detail: str
 
 
+def _printable_name(value: object) -> str | None:
+    """A Google profile name as we store names: invisible and control characters taken
+    out, at most 100 characters; nothing left, no name. A person cannot fix their Google
+    name for us, so it is cleaned, not refused (the address and subject are refused)."""
+    if not isinstance(value, str):
+        return None
+    kept = "".join(c for c in value if unicodedata.category(c) not in ("Cc", "Cf", "Cs"))
+    return kept.strip()[:100].strip() or None
+
+
 class GoogleClaims(BaseModel):
     """What we keep of a verified Google ID token: checked like what people type."""
 
     sub: Annotated[str, Field(min_length=1, max_length=255)]
     email: Email | None = None
     email_verified: bool | str | None = None
-    name: Name | None = None
+    name: Annotated[Name | None, BeforeValidator(_printable_name)] = None
 
 
 class TokenPair(BaseModel):

@@ -34,12 +34,9 @@ def announce_after_commit(session: AsyncSession, bus: EventBus, user_id: int, re
 
 
 async def _announce(bus: EventBus, user_id: int, reason: str) -> None:
-    # The change is committed: failing the request now would only hide that it happened.
-    # Other processes still see the new generation within the principal cache's lifetime.
-    try:
-        await announce_session_end(bus, user_id, reason)
-    except Exception:
-        log.exception("announcing the end of user %s's sessions failed", user_id)
+    # A failure is logged by the unit of work; other processes still see the new
+    # generation within the principal cache's lifetime.
+    await announce_session_end(bus, user_id, reason)
 
 
 async def forget_ended_sessions(bus: EventBus, principals: RowCache[Principal]) -> None:

@@ -23,14 +23,11 @@ import socketio
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from backlot.accounts.deps import live_principal
-from backlot.accounts.models import User
+from backlot.accounts.deps import cached_principal, live_principal
 from backlot.accounts.principal import Principal
-from backlot.core.cache import RowCache
-from backlot.core.errors import ProblemError, unauthorized
+from backlot.core.errors import ProblemError
 from backlot.core.locks import LockStore
 from backlot.core.ratelimit import ConnectionLimiter
-from backlot.core.security import ACCESS_AUDIENCE
 from backlot.core.sessions import session_ends
 from backlot.core.state import AppState
 from backlot.labeling import service
@@ -120,19 +117,9 @@ class LabelingSockets:
     def _open(self, sid: str) -> bool:
         return sid not in self._closing and self.sio.manager.is_connected(sid, "/")
 
-    async def _principal(self, subject: str) -> Principal:
-        """The token's user from the principal cache (a short read on a miss)."""
-        cache: RowCache[Principal] = self.app.state.principals
-        user_id = int(subject) if subject.isdigit() else 0
-        principal = cache.get(user_id)
-        if principal is None:
-            async with self.state.sessionmaker() as db:
-                user = await db.get(User, user_id) if user_id else None
-            if user is None:
-                raise unauthorized("invalid_token", "The token's user no longer exists.")
-            principal = Principal.of(user)
-            cache.put(user_id, principal)
-        return principal
+    async def _principal(self, user_id: int) -> Principal:
+        """The socket's user from the principal cache (a short read on a miss)."""
+        return await cached_principal(self.app.state.principals, self.state, user_id)
 
     async def _close(self, sid: str, code: str, message: str, **extra: Any) -> None:
         """Tell the client why (`error`), then disconnect it; once per socket."""
@@ -226,13 +213,14 @@ class LabelingSockets:
     async def _authenticate(self, sid: str, session: dict[str, Any], data: Any) -> dict[str, Any]:
         """A fresh access token of the same user keeps the socket open past the old one."""
         request = SocketAuthenticate.model_validate(data if data is not None else {})
-        claims = self.state.signer.verify(request.token, ACCESS_AUDIENCE)
-        if claims.subject != str(session["user_id"]):
-            raise SocketError("user_mismatch", "The token is another user's.", fatal=True)
-        try:
-            await live_principal(self.app.state.principals, self.state, request.token)
+        try:  # any failure closes the socket, as the workspace's AUTH does
+            user, claims = await live_principal(
+                self.app.state.principals, self.state, request.token
+            )
         except ProblemError as exc:
             raise SocketError(exc.code, exc.detail, fatal=True) from exc
+        if user.id != session["user_id"]:
+            raise SocketError("user_mismatch", "The token is another user's.", fatal=True)
         self._close_at(sid, claims.expires_at)
         return {"expires_at": claims.expires_at.isoformat()}
 
@@ -241,7 +229,7 @@ class LabelingSockets:
         if request.user_id is not None and request.user_id != session["user_id"]:
             raise SocketError("user_mismatch", "user_id is not the signed-in user.")
         state = self.state
-        user = await self._principal(str(session["user_id"]))
+        user = await self._principal(session["user_id"])
         # Cached: joining a project (or failing to) costs no query on a hit.
         project_id = await service.member_project(
             state.sessionmaker, self.app.state.labeling.projects, user, request.project_id

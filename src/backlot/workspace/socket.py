@@ -198,7 +198,7 @@ class WorkspaceSocket:
         token = params.get("token")
         async with unit_of_work(self.state.sessionmaker) as session:
             if token is not None:
-                self.actor, self.token_expires_at = await self._authenticate(session, token)
+                self.actor, self.token_expires_at = await self._authenticate(token)
             room = await service.find_room(session, self.room_id)
             if room is None:
                 room = await self._create(session)
@@ -239,7 +239,7 @@ class WorkspaceSocket:
         except ProblemError as exc:
             raise Refused(CLOSE_FORBIDDEN, exc.code, exc.detail) from None
 
-    async def _authenticate(self, session: Any, token: str) -> tuple[Principal, datetime]:
+    async def _authenticate(self, token: str) -> tuple[Principal, datetime]:
         try:
             principal, claims = await live_principal(
                 self.ws.app.state.principals, self.state, token
@@ -359,8 +359,7 @@ class WorkspaceSocket:
             self._error("not_signed_in", "AUTH renews a signed-in socket; connect with token=.")
             return
         try:
-            async with unit_of_work(self.state.sessionmaker) as session:
-                actor, expires_at = await self._authenticate(session, message.token)
+            actor, expires_at = await self._authenticate(message.token)
         except Refused as refused:
             self._error(refused.code, refused.message)
             await self._close(CLOSE_UNAUTHORIZED, refused.code)
