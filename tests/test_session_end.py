@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 
 import httpx
 import pytest
 import socketio
 
-from tests.conftest import TEST_SECRET
-from tests.helpers import PASSWORD, bearer, running_server
+from tests.conftest import PG_URL, REDIS_URL, TEST_SECRET, needs_postgres, needs_redis
+from tests.helpers import PASSWORD, bearer, migrated_pg_database, running_server
 from tests.labeling.test_realtime import Team, disconnected, listening, make_team, next_error
 from tests.workspace.conftest import open_room
 from tests.workspace.peers import connect
@@ -40,9 +41,10 @@ async def _guest_email(team: Team) -> str:
         return str(me.json()["email"])
 
 
-async def _end_and_check(team: Team, end: str) -> None:
+async def _end_and_check(team: Team, end: str, api: str | None = None) -> None:
     """The guest has a labeling socket and a workspace socket; `end` ends their session
-    through the API; both sockets close, and the old token opens nothing any more."""
+    through the API (of another process when `api` names one); both sockets close, and
+    the old token opens nothing any more."""
     room = f"end-{uuid.uuid4().hex[:8]}"
     await open_room(team.base, bearer(team.admin), room_id=room, title=room, visibility="members")
     email = await _guest_email(team)
@@ -54,7 +56,7 @@ async def _end_and_check(team: Team, end: str) -> None:
         listening(team.base, token, team.project) as guest,
         listening(team.base, team.admin, team.project) as admin,
     ):
-        async with httpx.AsyncClient(base_url=team.base) as http:
+        async with httpx.AsyncClient(base_url=api or team.base) as http:
             if end == "logout":
                 answer = await http.post(
                     "/v1/auth/logout",
@@ -96,3 +98,31 @@ async def _end_and_check(team: Team, end: str) -> None:
 @pytest.mark.parametrize("end", ["logout", "password_change", "role_change"])
 async def test_an_ended_session_closes_its_sockets_and_its_token(server: str, end: str) -> None:
     await _end_and_check(await make_team(server), end)
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """Two processes sharing PostgreSQL and Redis, as behind a load balancer."""
+    assert PG_URL is not None and REDIS_URL is not None
+    with migrated_pg_database(PG_URL, "session_end") as database, ExitStack() as stack:
+        env = {
+            **ENV,
+            "BACKLOT_DATABASE_URL": database,
+            "BACKLOT_REDIS_URL": REDIS_URL,
+            "BACKLOT_REDIS_PREFIX": f"t{uuid.uuid4().hex[:8]}:",
+        }
+        folder = tmp_path_factory.mktemp("session-end-scaled")
+        a, b = (stack.enter_context(running_server(folder, env)) for _ in range(2))
+        yield a, b
+
+
+@needs_postgres
+@needs_redis
+@pytest.mark.parametrize("end", ["logout", "password_change", "role_change"])
+async def test_a_session_ended_through_one_process_ends_on_the_other(
+    scaled: tuple[str, str], end: str
+) -> None:
+    """Scaled: the sockets and the first calls are on process A, the call that ends the
+    session goes through process B; A closes the sockets and refuses the old token."""
+    a, b = scaled
+    await _end_and_check(await make_team(a), end, api=b)
