@@ -17,7 +17,7 @@ from httpx import ASGITransport, AsyncClient
 
 from backlot.app import create_app
 from backlot.core import migrate
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 PASSWORD = "benchmark password"
 

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from backlot.accounts.superuser import create_superuser
 from backlot.core import migrate
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 PASSWORD = "correct horse battery"
 _serial = itertools.count(1)

@@ -12,7 +12,7 @@ import pytest
 from httpx import AsyncClient
 
 from backlot.accounts.superuser import create_superuser
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.conftest import TEST_SECRET
 
 HTTP_DIR = Path(__file__).resolve().parent.parent / "http"

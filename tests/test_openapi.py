@@ -7,7 +7,7 @@ from pydantic import SecretStr
 
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 OPS = {"/healthz", "/readyz", "/metrics"}
 

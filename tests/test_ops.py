@@ -10,7 +10,7 @@ from httpx import ASGITransport, AsyncClient
 
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.conftest import REDIS_URL, needs_redis
 
 

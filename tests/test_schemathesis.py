@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from backlot.accounts.superuser import create_superuser
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.helpers import PASSWORD, running_server
 

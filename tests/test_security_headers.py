@@ -12,7 +12,7 @@ from pydantic import SecretStr
 
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 PAGES = ["/app/labeling", "/app/videos", "/app/dubbing", "/app/workspace", "/app/workspace/r1"]
 

@@ -56,7 +56,7 @@ from backlot.labeling.realtime import LabelingSockets
 from backlot.labeling.router import router as labeling_router
 from backlot.labeling.tasks import AUDIT_PRUNE_INTERVAL_SECONDS, LabelingRuntime, prune_lock_audit
 from backlot.ops import router as ops_router
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from backlot.videos.deps import VideosRuntime
 from backlot.videos.router import router as videos_router
 from backlot.videos.router import view_logs_router

@@ -12,7 +12,7 @@ import typer
 
 from backlot.core import migrate
 from backlot.core.secrets import ConfigurationError, resolve_secret_key
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 app = typer.Typer(no_args_is_help=True, help="Backlot: media collaboration service.")
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")

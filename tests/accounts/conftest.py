@@ -14,7 +14,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
 
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.helpers import free_port
 
 _TOKEN = re.compile(r"[?&]token=([A-Za-z0-9_\-]+)")

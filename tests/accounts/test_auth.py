@@ -13,7 +13,7 @@ from httpx import AsyncClient
 
 from backlot.accounts.superuser import create_superuser
 from backlot.core.clock import FrozenClock
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.conftest import REDIS_URL, TEST_SECRET, needs_redis
 from tests.helpers import PASSWORD, bearer, login, register, running_server, unique_email
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from httpx import AsyncClient
 
 from backlot.core.clock import FrozenClock
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.helpers import bearer, build_world, login
 
 

@@ -19,7 +19,7 @@ from httpx import ASGITransport, AsyncClient
 from backlot.accounts.superuser import create_superuser
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.accounts.conftest import Mailbox
 from tests.helpers import PASSWORD, bearer, login, register, unique_email
 

@@ -6,7 +6,7 @@ import pytest
 from httpx import AsyncClient
 
 from backlot.accounts.superuser import create_superuser
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.helpers import PASSWORD, bearer, login, register, unique_email
 
 

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.helpers import PASSWORD, World, build_world, unique_email
 
 ACTORS = ["anonymous", "guest", "admin", "other_admin", "superuser"]

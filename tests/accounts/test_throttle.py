@@ -14,7 +14,7 @@ from httpx import ASGITransport, AsyncClient
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
 from backlot.core.security import hash_password, verify_password
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.accounts.conftest import Mailbox
 from tests.conftest import REDIS_URL, needs_redis
 from tests.helpers import PASSWORD, build_world, login, register, unique_email

@@ -19,7 +19,7 @@ from backlot.core.storage import (
     build_object_store,
     check_key,
 )
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.conftest import TEST_SECRET, needs_s3
 from tests.s3 import S3Server
 

@@ -13,7 +13,7 @@ from httpx import ASGITransport, AsyncClient
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
 from backlot.core.errors import public_reason
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.helpers import PASSWORD, bearer, login, register, unique_email
 
 PROBLEM = "application/problem+json"

@@ -14,7 +14,7 @@ import anyio
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
 from backlot.core.storage.local import LocalObjectStore
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 HOUR = 3600
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from backlot.core.secrets import ConfigurationError, resolve_secret_key
-from backlot.settings import Settings, Shape
+from backlot.core.settings import Settings, Shape
 
 
 def _settings(tmp_path: Path, **values: object) -> Settings:

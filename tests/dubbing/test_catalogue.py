@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from httpx import AsyncClient
 
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.analysis.voices import FIXTURES
 from tests.helpers import World, build_world
 

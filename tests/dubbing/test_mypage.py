@@ -11,7 +11,7 @@ from httpx import AsyncClient
 
 from backlot.core.db import unit_of_work
 from backlot.dubbing.models import Job
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.dubbing.test_catalogue import line, script
 from tests.helpers import build_world
 

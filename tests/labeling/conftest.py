@@ -9,7 +9,7 @@ import anyio
 import pytest
 from redis.asyncio import Redis
 
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.conftest import REDIS_URL, needs_redis
 from tests.contract.conftest import delete_prefix
 

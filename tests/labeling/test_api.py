@@ -13,7 +13,7 @@ from backlot.core.clock import FrozenClock
 from backlot.core.state import AppState
 from backlot.labeling.events import project_channel
 from backlot.labeling.tasks import LabelingRuntime, sweep_once
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.helpers import PASSWORD, Actor, World, bearer, build_world, login, unique_email
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from httpx import AsyncClient, Response
 
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.helpers import World, build_world
 
 PNG = b"\x89PNG\r\n\x1a\n" + os.urandom(5000)

@@ -19,7 +19,7 @@ from backlot.labeling.events import LabelingEvents, LockChange
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingProject, LockEvent
 from backlot.labeling.schemas import ReleaseReason
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 
 async def _projects(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> list[int]:

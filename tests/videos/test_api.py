@@ -12,7 +12,7 @@ import pytest
 from httpx import AsyncClient, Response
 
 from backlot.core.clock import FrozenClock
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from tests.conftest import TEST_SECRET
 from tests.helpers import World, build_world
 from tests.videos.media import encoded

@@ -10,7 +10,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, insert, select, update
 
 from backlot.core.state import AppState
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from backlot.workspace import service
 from backlot.workspace.models import WorkspaceSnapshot
 from backlot.workspace.snapshots import store_snapshot, thin_snapshots

@@ -28,7 +28,7 @@ from backlot.core.security import (
     verify_password,
 )
 from backlot.core.state import AppState
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from backlot.accounts.schemas import UserCreate
 from backlot.core.db import build_engine, build_sessionmaker, unit_of_work
 from backlot.core.errors import ProblemError
 from backlot.core.security import hash_password
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 
 async def create_superuser(

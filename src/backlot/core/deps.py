@@ -15,7 +15,7 @@ from backlot.core.locks import LockStore
 from backlot.core.security import TokenSigner
 from backlot.core.state import AppState, app_state
 from backlot.core.storage import ObjectStore
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import socketio
 
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 
 def socketio_channel(settings: Settings) -> str:

@@ -6,7 +6,7 @@ import os
 import secrets
 from pathlib import Path
 
-from backlot.settings import Settings, Shape
+from backlot.core.settings import Settings, Shape
 
 MIN_SECRET_LENGTH = 32
 

@@ -17,7 +17,7 @@ from backlot.core.oidc import IdTokenVerifier
 from backlot.core.ratelimit import RateLimiter
 from backlot.core.security import TokenSigner
 from backlot.core.storage import ObjectStore
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -13,7 +13,7 @@ from backlot.core.errors import ProblemError
 from backlot.core.sniff import AUDIO_TYPES, SNIFF_BYTES, sniff
 from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.core.uploads import store_upload, unsupported
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 
 async def receive_audio(

@@ -29,7 +29,7 @@ from backlot.dubbing.analysis_pool import build_analysis_pool
 from backlot.dubbing.dispatch import next_job_id
 from backlot.dubbing.external import send_job
 from backlot.dubbing.models import Job, JobState, Line
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 log = logging.getLogger("backlot.dubbing")
 

@@ -9,7 +9,7 @@ import signal
 from backlot.app import build_state, closing, shut_down
 from backlot.core.clock import SystemClock
 from backlot.dubbing.queue import DubbingQueue
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 log = logging.getLogger("backlot.dubbing")
 

@@ -36,7 +36,7 @@ from backlot.labeling.schemas import (
     StatusRead,
     UnlockRequest,
 )
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 router = APIRouter(
     prefix="/v1/labeling", tags=["labeling"], responses=problem_responses(400, 401, 413, 422)

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from backlot.models import Base
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 config = context.config
 target_metadata = Base.metadata

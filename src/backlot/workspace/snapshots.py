@@ -18,7 +18,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.core.errors import ProblemError
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 from backlot.workspace.models import WorkspaceRoom, WorkspaceSnapshot
 
 HOUR = 3600

@@ -15,7 +15,7 @@ from backlot.core.storage.base import (
     check_key,
     read_all,
 )
-from backlot.settings import Settings
+from backlot.core.settings import Settings
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
