@@ -20,8 +20,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from backlot.app import create_app
 from backlot.core import migrate
 from backlot.core.clock import FrozenClock
-from backlot.models import Base
 from backlot.core.settings import Settings
+from backlot.models import Base
 from tests.helpers import migrated_pg_database
 from tests.s3 import S3Server, running_seaweedfs, weed_binary
 

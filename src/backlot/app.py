@@ -41,6 +41,7 @@ from backlot.core.realtime import build_socketio
 from backlot.core.scheduling import Scheduler
 from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
+from backlot.core.settings import Settings
 from backlot.core.state import AppState
 from backlot.core.storage import build_object_store
 from backlot.core.storage.local import LocalObjectStore
@@ -56,7 +57,6 @@ from backlot.labeling.realtime import LabelingSockets
 from backlot.labeling.router import router as labeling_router
 from backlot.labeling.tasks import AUDIT_PRUNE_INTERVAL_SECONDS, LabelingRuntime, prune_lock_audit
 from backlot.ops import router as ops_router
-from backlot.core.settings import Settings
 from backlot.videos.deps import VideosRuntime
 from backlot.videos.router import router as videos_router
 from backlot.videos.router import view_logs_router

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 
 from backlot.accounts.models import EmailToken, User
 from backlot.core.clock import FrozenClock
-from backlot.core.state import AppState
 from backlot.core.settings import Settings
+from backlot.core.state import AppState
 from tests.accounts.conftest import Mailbox
 from tests.helpers import PASSWORD, bearer, login, register, unique_email
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from backlot.core.settings import Settings
 from backlot.core.storage import (
     ObjectNotFoundError,
     ObjectStore,
@@ -19,7 +20,6 @@ from backlot.core.storage import (
     build_object_store,
     check_key,
 )
-from backlot.core.settings import Settings
 from tests.conftest import TEST_SECRET, needs_s3
 from tests.s3 import S3Server
 

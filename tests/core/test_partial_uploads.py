@@ -13,8 +13,8 @@ import anyio
 
 from backlot.app import create_app
 from backlot.core.clock import FrozenClock
-from backlot.core.storage.local import LocalObjectStore
 from backlot.core.settings import Settings
+from backlot.core.storage.local import LocalObjectStore
 
 HOUR = 3600
 

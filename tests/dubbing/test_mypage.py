@@ -10,8 +10,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from backlot.core.db import unit_of_work
-from backlot.dubbing.models import Job
 from backlot.core.settings import Settings
+from backlot.dubbing.models import Job
 from tests.dubbing.test_catalogue import line, script
 from tests.helpers import build_world
 

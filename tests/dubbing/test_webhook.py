@@ -18,9 +18,9 @@ from pydantic import SecretStr
 
 from backlot.core.clock import FrozenClock
 from backlot.core.db import unit_of_work
+from backlot.core.settings import Settings
 from backlot.core.webhooks import headers, new_secret
 from backlot.dubbing.models import Job
-from backlot.core.settings import Settings
 from tests.analysis.voices import FIXTURES
 from tests.conftest import TEST_SECRET
 from tests.dubbing.flow import events, practice, upload

@@ -10,10 +10,10 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from backlot.core.clock import FrozenClock
+from backlot.core.settings import Settings
 from backlot.core.state import AppState
 from backlot.labeling.events import project_channel
 from backlot.labeling.tasks import LabelingRuntime, sweep_once
-from backlot.core.settings import Settings
 from tests.helpers import PASSWORD, Actor, World, bearer, build_world, login, unique_email
 
 

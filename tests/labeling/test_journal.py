@@ -15,11 +15,11 @@ from backlot.core.clock import FrozenClock
 from backlot.core.db import build_engine, build_sessionmaker, unit_of_work
 from backlot.core.locks import Lock
 from backlot.core.scheduling import ScheduledRun
+from backlot.core.settings import Settings
 from backlot.labeling.events import LabelingEvents, LockChange
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingProject, LockEvent
 from backlot.labeling.schemas import ReleaseReason
-from backlot.core.settings import Settings
 
 
 async def _projects(sessionmaker: async_sessionmaker[AsyncSession], count: int) -> list[int]:

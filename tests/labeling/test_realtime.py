@@ -30,8 +30,8 @@ from backlot.core.bus import build_bus
 from backlot.core.clock import SystemClock
 from backlot.core.security import ACCESS_AUDIENCE, TokenSigner
 from backlot.core.sessions import announce_session_end
-from backlot.core.state import AppState
 from backlot.core.settings import Settings
+from backlot.core.state import AppState
 from tests.conftest import REDIS_URL, TEST_SECRET, needs_redis
 from tests.contract.conftest import delete_prefix
 from tests.helpers import PASSWORD, free_port, running_server, unique_email

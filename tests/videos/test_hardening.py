@@ -14,8 +14,8 @@ from httpx import AsyncClient
 
 from backlot.core.clock import FrozenClock
 from backlot.core.db import unit_of_work
-from backlot.core.state import AppState
 from backlot.core.settings import Settings
+from backlot.core.state import AppState
 from backlot.videos import service
 from tests.conftest import TEST_SECRET
 from tests.helpers import World, build_world, free_port

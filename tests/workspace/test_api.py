@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, insert, select, update
 
-from backlot.core.state import AppState
 from backlot.core.settings import Settings
+from backlot.core.state import AppState
 from backlot.workspace import service
 from backlot.workspace.models import WorkspaceSnapshot
 from backlot.workspace.snapshots import store_snapshot, thin_snapshots

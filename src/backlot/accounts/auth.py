@@ -27,8 +27,8 @@ from backlot.core.security import (
     new_opaque_token,
     verify_password,
 )
-from backlot.core.state import AppState
 from backlot.core.settings import Settings
+from backlot.core.state import AppState
 
 
 @dataclass(frozen=True)

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.requests import HTTPConnection
 
 from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
 from backlot.core.db import unit_of_work
 from backlot.core.locks import LockStore
 from backlot.core.security import TokenSigner
-from backlot.core.state import AppState, app_state
-from backlot.core.storage import ObjectStore
 from backlot.core.settings import Settings
+from backlot.core.state import AppState, app_state, runtime_of
+from backlot.core.storage import ObjectStore
+
+R = TypeVar("R")
+
+
+def runtime_dependency(kind: type[R]) -> Callable[[HTTPConnection], Awaitable[R]]:
+    """A dependency handing a route (HTTP or WebSocket) its app's runtime."""
+
+    async def runtime(connection: HTTPConnection) -> R:
+        return runtime_of(connection, kind)
+
+    return runtime
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
@@ -16,11 +16,32 @@ from backlot.core.mail import Mailer
 from backlot.core.oidc import IdTokenVerifier
 from backlot.core.ratelimit import RateLimiter
 from backlot.core.security import TokenSigner
-from backlot.core.storage import ObjectStore
 from backlot.core.settings import Settings
+from backlot.core.storage import ObjectStore
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
+
+R = TypeVar("R")
+
+
+class Runtimes:
+    """The apps' runtimes of this process, looked up by their type."""
+
+    def __init__(self) -> None:
+        self._by_type: dict[type, object] = {}
+
+    def add(self, runtime: object) -> None:
+        self._by_type[type(runtime)] = runtime
+
+    def get(self, kind: type[R]) -> R:
+        runtime = self._by_type.get(kind)
+        if not isinstance(runtime, kind):
+            raise LookupError(f"{kind.__name__} is not running in this process")
+        return runtime
+
+    def all(self) -> list[object]:
+        return list(self._by_type.values())
 
 
 @dataclass
@@ -38,8 +59,14 @@ class AppState:
     storage: ObjectStore
     mailer: Mailer
     rate_limiter: RateLimiter
+    runtimes: Runtimes = field(default_factory=Runtimes)
 
 
 def app_state(connection: HTTPConnection) -> AppState:
     state: AppState = connection.app.state.backlot
     return state
+
+
+def runtime_of(connection: HTTPConnection, kind: type[R]) -> R:
+    """The running `kind` app runtime of this connection's process."""
+    return app_state(connection).runtimes.get(kind)

@@ -10,10 +10,10 @@ from starlette.datastructures import UploadFile
 
 from backlot.analysis import SAMPLE_RATE, AudioError, decode
 from backlot.core.errors import ProblemError
+from backlot.core.settings import Settings
 from backlot.core.sniff import AUDIO_TYPES, SNIFF_BYTES, sniff
 from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.core.uploads import store_upload, unsupported
-from backlot.core.settings import Settings
 
 
 async def receive_audio(

@@ -23,13 +23,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from backlot.analysis import AudioError, NoSpeechError, Weights, analyze, decode
 from backlot.core.db import after_commit, unit_of_work
 from backlot.core.errors import public_reason
+from backlot.core.settings import Settings
 from backlot.core.state import AppState
 from backlot.core.storage import read_all
 from backlot.dubbing.analysis_pool import build_analysis_pool
 from backlot.dubbing.dispatch import next_job_id
 from backlot.dubbing.external import send_job
 from backlot.dubbing.models import Job, JobState, Line
-from backlot.core.settings import Settings
 
 log = logging.getLogger("backlot.dubbing")
 

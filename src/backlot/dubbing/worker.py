@@ -8,8 +8,8 @@ import signal
 
 from backlot.app import build_state, closing, shut_down
 from backlot.core.clock import SystemClock
-from backlot.dubbing.queue import DubbingQueue
 from backlot.core.settings import Settings
+from backlot.dubbing.queue import DubbingQueue
 
 log = logging.getLogger("backlot.dubbing")
 

@@ -15,6 +15,7 @@ from backlot.core.deps import ClockDep, LocksDep, SessionDep, StateDep, StorageD
 from backlot.core.errors import not_found, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
+from backlot.core.settings import Settings
 from backlot.core.sniff import IMAGE_TYPES
 from backlot.core.streaming import object_response, range_responses
 from backlot.core.uploads import store_upload
@@ -36,7 +37,6 @@ from backlot.labeling.schemas import (
     StatusRead,
     UnlockRequest,
 )
-from backlot.core.settings import Settings
 
 router = APIRouter(
     prefix="/v1/labeling", tags=["labeling"], responses=problem_responses(400, 401, 413, 422)

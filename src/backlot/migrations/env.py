@@ -9,8 +9,8 @@ from sqlalchemy import pool
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from backlot.models import Base
 from backlot.core.settings import Settings
+from backlot.models import Base
 
 config = context.config
 target_metadata = Base.metadata

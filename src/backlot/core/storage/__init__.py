@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from backlot.core.settings import Settings
 from backlot.core.storage.base import (
     DEFAULT_CONTENT_TYPE,
     ObjectInfo,
@@ -15,7 +16,6 @@ from backlot.core.storage.base import (
     check_key,
     read_all,
 )
-from backlot.core.settings import Settings
 
 __all__ = [
     "DEFAULT_CONTENT_TYPE",
