@@ -46,10 +46,9 @@ from backlot.core.state import AppState
 from backlot.core.storage import build_object_store
 from backlot.core.storage.local import LocalObjectStore
 from backlot.dubbing.attempts import router as attempts_router
-from backlot.dubbing.jobs import reap_stale_jobs
 from backlot.dubbing.mypage import router as mypage_router
-from backlot.dubbing.queue import DubbingQueue
 from backlot.dubbing.router import scripts_router, tokens_router
+from backlot.dubbing.runtime import DubbingRuntime
 from backlot.labeling.events import LabelingEvents
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingProject
@@ -222,8 +221,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         workspace = WorkspaceRuntime.build(state)
         app.state.workspace = workspace
         workspace.start(state)
-        dubbing = DubbingQueue.build(state)
-        app.state.dubbing = dubbing
+        dubbing = DubbingRuntime(state)
+        state.runtimes.add(dubbing)
         await dubbing.start()
         videos = VideosRuntime()
         app.state.videos = videos
@@ -233,16 +232,8 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
             settings.plan_check_interval_seconds,
             downgrade_lapsed_plans,
         )
-        scheduler.add(
-            "dubbing.reap_stale_jobs",
-            settings.dubbing_reaper_interval_seconds,
-            partial(
-                reap_stale_jobs,
-                settings=settings,
-                enqueue=dubbing.enqueue,
-                publish=dubbing.runner.publish,
-            ),
-        )
+        for job in dubbing.scheduled_jobs():
+            scheduler.add(job.name, job.every_seconds, job.run)
         scheduler.add(
             "workspace.thin_snapshots",
             settings.workspace_retention_interval_seconds,

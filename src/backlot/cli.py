@@ -67,7 +67,7 @@ def worker() -> None:
     import asyncio
     import logging.config
 
-    from backlot.dubbing.worker import run_worker
+    from backlot.worker import run_worker
 
     settings = Settings()
     if settings.redis_url is None:

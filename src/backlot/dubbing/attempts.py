@@ -16,9 +16,11 @@ from pydantic import ValidationError
 from sqlalchemy import update
 
 from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, scoped_user_id, url_token
+from backlot.core.apps import upload_limit
 from backlot.core.db import after_commit, on_rollback, unit_of_work
 from backlot.core.deps import StateDep
 from backlot.core.errors import ProblemError, not_found, problem_responses, unauthorized
+from backlot.core.jobs import TERMINAL
 from backlot.core.params import IdPath
 from backlot.core.scheduling import insert_ignore
 from backlot.core.state import AppState
@@ -26,12 +28,13 @@ from backlot.core.streaming import object_response
 from backlot.core.webhooks import WebhookError, verify
 from backlot.dubbing import service
 from backlot.dubbing.audio import receive_audio
+from backlot.dubbing.deps import DubbingDep
 from backlot.dubbing.external import ATTEMPT_AUDIENCE, WEBHOOK_PATH, webhook_secrets
-from backlot.dubbing.jobs import TERMINAL, job_channel, new_job_id, snapshot
 from backlot.dubbing.models import Job, Script, WebhookDelivery
-from backlot.dubbing.queue import DubbingQueue
+from backlot.dubbing.progress import job_channel, snapshot
 from backlot.dubbing.router import forget_popular
 from backlot.dubbing.schemas import AnalysisComplete, JobAccepted, JobResult, Scores
+from backlot.dubbing.tasks import Scored, new_job_id
 
 PROGRESS_AUDIENCE = "dubbing-progress"
 KEEPALIVE_SECONDS = 15.0
@@ -40,14 +43,6 @@ KEEPALIVE_SECONDS = 15.0
 JobIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A job id.")]
 
 router = APIRouter(prefix="/v1/tokens", tags=["dubbing"], responses=problem_responses(401, 422))
-
-
-async def _queue(request: Request) -> DubbingQueue:
-    queue: DubbingQueue = request.app.state.dubbing
-    return queue
-
-
-QueueDep = Annotated[DubbingQueue, Depends(_queue)]
 
 
 async def owned_job(state: AppState, user_id: int, job_id: str) -> Job:
@@ -64,8 +59,9 @@ async def owned_job(state: AppState, user_id: int, job_id: str) -> Job:
     response_model=JobAccepted,
     responses=problem_responses(404, 409, 413, 415, 429),
 )
+@upload_limit(lambda s: s.dubbing_max_upload_bytes)
 async def upload_attempt(
-    state: StateDep, queue: QueueDep, user: CurrentPrincipal, token_id: IdPath, file: UploadFile
+    state: StateDep, dubbing: DubbingDep, user: CurrentPrincipal, token_id: IdPath, file: UploadFile
 ) -> Any:
     """Your recording of the line (wav, mp3, m4a/aac, ogg/opus, webm/opus, flac; judged by
         its bytes; size and duration limits; at most BACKLOT_DUBBING_MAX_ACTIVE_JOBS_PER_USER
@@ -106,8 +102,8 @@ async def upload_attempt(
         await session.flush()
 
         # If the queue is away, the reaper delivers the queued jobs it never got.
-        after_commit(session, lambda: queue.runner.publish(job))
-        after_commit(session, lambda: queue.enqueue(job_id))
+        after_commit(session, lambda: dubbing.jobs.publish(job))
+        after_commit(session, lambda: dubbing.queue.enqueue(job_id))
     ttl = timedelta(seconds=state.settings.dubbing_audio_token_ttl_seconds)
     token = url_token(state.signer, user, PROGRESS_AUDIENCE, ttl, job=job_id)
     return JobAccepted(
@@ -267,7 +263,7 @@ async def attempt_audio(
         **problem_responses(400, 401, 404, 409),
     },
 )
-async def analysis_complete(request: Request, state: StateDep, queue: QueueDep) -> Any:
+async def analysis_complete(request: Request, state: StateDep, dubbing: DubbingDep) -> Any:
     """The external analysis server's answer (Standard Webhooks: `webhook-id`,
     `webhook-timestamp`, `webhook-signature` over the raw body). A repeated `webhook-id`
     is answered 200 and not applied again; unknown or finished jobs are refused."""
@@ -297,10 +293,8 @@ async def analysis_complete(request: Request, state: StateDep, queue: QueueDep) 
             raise ProblemError(409, "job_finished", f"The job is {job.state}, not running.")
     # The delivery is recorded; the job's change goes through the runner's guarded update.
     if message.scores is not None:
-        await queue.runner.complete(
-            message.job_id,
-            {"scores": message.scores.model_dump(), "feedback": message.detailed_feedback},
-        )
+        feedback = (message.detailed_feedback or {}) | {"monotone": False}
+        await dubbing.jobs.complete(message.job_id, Scored(message.scores.model_dump(), feedback))
     else:
-        await queue.runner.fail(message.job_id, message.error or "the analysis server failed")
+        await dubbing.jobs.fail(message.job_id, message.error or "the analysis server failed")
     return {"status": "applied", "job_id": message.job_id}

@@ -20,18 +20,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backlot.core.db import Base, Timestamps
+from backlot.core.jobs import JobRow
 
 
 class ScriptKind(StrEnum):
     movie = "movie"
     drama = "drama"
-
-
-class JobState(StrEnum):
-    queued = "queued"
-    running = "running"
-    completed = "completed"
-    failed = "failed"
 
 
 class Script(Timestamps, Base):
@@ -81,9 +75,10 @@ class Line(Timestamps, Base):
     audio_seconds: Mapped[float | None] = mapped_column(Float)
 
 
-class Job(Base):
+class Job(JobRow, Base):
     """One attempt at a line and its analysis (seed 003's AnalysisResult): the database
-    row is the truth about the job, whichever process runs it."""
+    row is the truth about the job, whichever process runs it (its lifecycle columns are
+    core's `JobRow`)."""
 
     __tablename__ = "dubbing_job"
     __table_args__ = (
@@ -91,16 +86,10 @@ class Job(Base):
         Index("ix_dubbing_job_state_beat", "state", "heartbeat_at"),
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
     token_id: Mapped[int] = mapped_column(
         ForeignKey("dubbing_token.id", ondelete="CASCADE"), index=True
     )
-    state: Mapped[str] = mapped_column(String(12), default=JobState.queued.value)
-    stage: Mapped[str] = mapped_column(String(12), default="queued")
-    progress: Mapped[int] = mapped_column(default=0)
-    tries: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str | None] = mapped_column(Text)
     audio_key: Mapped[str] = mapped_column(String(300))
     audio_type: Mapped[str] = mapped_column(String(100))
     audio_size: Mapped[int]
@@ -112,10 +101,6 @@ class Job(Base):
     timing_score: Mapped[float | None] = mapped_column(Float)
     overall_score: Mapped[float | None] = mapped_column(Float)
     detailed_feedback: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    started_at: Mapped[datetime | None]
-    heartbeat_at: Mapped[datetime | None]
-    finished_at: Mapped[datetime | None]
 
     __mapper_args__ = {"eager_defaults": True}
 

@@ -14,10 +14,11 @@ from backlot.accounts.models import User
 from backlot.accounts.principal import Actor as Person
 from backlot.core.db import after_commit, on_rollback
 from backlot.core.errors import ProblemError, forbidden, not_found
+from backlot.core.jobs import JobState
 from backlot.core.paging import fetch_page
 from backlot.core.scheduling import insert_ignore
 from backlot.core.storage import ObjectInfo, ObjectStore
-from backlot.dubbing.models import Actor, Bookmark, Job, JobState, Line, Script
+from backlot.dubbing.models import Actor, Bookmark, Job, Line, Script
 
 JOB_RETRY_AFTER_SECONDS = 10  # an attempt at one line is scored in seconds
 
