@@ -8,8 +8,9 @@ from typing import Protocol
 from backlot.accounts.models import Role, User
 
 
-class Actor(Protocol):
-    """What authorization reads of the acting user; `User` rows and `Principal`s both fit."""
+class Requester(Protocol):
+    """What authorization reads of the user making a request; `User` rows and `Principal`s
+    both fit."""
 
     @property
     def id(self) -> int: ...

@@ -20,6 +20,10 @@ class AudioError(ValueError):
     """The input is not audio we can read."""
 
 
+class AudioTooLongError(AudioError):
+    """The audio runs past the duration limit it was decoded with."""
+
+
 class NoSpeechError(ValueError):
     """The audio holds no speech to score (silence, noise, too short)."""
 
@@ -28,7 +32,7 @@ def decode(source: str | Path | bytes | BinaryIO, max_seconds: float | None = No
     """Mono float32 samples at 16 kHz from wav, mp3, m4a/aac, ogg/opus, webm/opus, flac...
 
     FFmpeg (bundled with PyAV) judges the format by the bytes. With `max_seconds`, a longer
-    input is refused (AudioError) as soon as decoding passes that point.
+    input is refused (AudioTooLongError) as soon as decoding passes that point.
     """
     if isinstance(source, bytes):
         source = io.BytesIO(source)
@@ -47,7 +51,7 @@ def decode(source: str | Path | bytes | BinaryIO, max_seconds: float | None = No
                     chunks.append(chunk)
                     total += chunk.size
                 if limit is not None and total > limit:
-                    raise AudioError(f"longer than {max_seconds:g} s")
+                    raise AudioTooLongError(f"longer than {max_seconds:g} s")
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray().reshape(-1).astype(np.float32, copy=False))
     except AudioError:
@@ -56,7 +60,7 @@ def decode(source: str | Path | bytes | BinaryIO, max_seconds: float | None = No
         raise AudioError(f"unreadable audio ({type(exc).__name__})") from exc
     samples = np.concatenate(chunks) if chunks else np.zeros(0, np.float32)
     if limit is not None and samples.size > limit:
-        raise AudioError(f"longer than {max_seconds:g} s")
+        raise AudioTooLongError(f"longer than {max_seconds:g} s")
     if samples.size == 0:
         raise AudioError("no audio samples")
     return samples

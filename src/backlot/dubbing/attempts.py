@@ -3,9 +3,6 @@ progress as Server-Sent Events, and its result. Only the job's owner sees it."""
 
 from __future__ import annotations
 
-import asyncio
-import json
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -13,31 +10,26 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
-from sqlalchemy import update
 
 from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, scoped_user_id, url_token
 from backlot.core.apps import upload_limit
-from backlot.core.db import after_commit, on_rollback, unit_of_work
+from backlot.core.db import unit_of_work
 from backlot.core.deps import StateDep
 from backlot.core.errors import ProblemError, not_found, problem_responses, unauthorized
-from backlot.core.jobs import TERMINAL
-from backlot.core.params import IdPath
+from backlot.core.jobs import JobState
 from backlot.core.scheduling import insert_ignore
 from backlot.core.state import AppState
 from backlot.core.streaming import object_response
 from backlot.core.webhooks import WebhookError, verify
-from backlot.dubbing import service
-from backlot.dubbing.audio import receive_audio
-from backlot.dubbing.deps import DubbingDep
-from backlot.dubbing.external import ATTEMPT_AUDIENCE, WEBHOOK_PATH, webhook_secrets
-from backlot.dubbing.models import Job, Script, WebhookDelivery
-from backlot.dubbing.progress import job_channel, snapshot
-from backlot.dubbing.router import forget_popular
-from backlot.dubbing.schemas import AnalysisComplete, JobAccepted, JobResult, Scores
-from backlot.dubbing.tasks import Scored, new_job_id
-
-PROGRESS_AUDIENCE = "dubbing-progress"
-KEEPALIVE_SECONDS = 15.0
+from backlot.dubbing.audiences import ATTEMPT_AUDIENCE, PROGRESS_AUDIENCE
+from backlot.dubbing.deps import DubbingDep, LineIdPath
+from backlot.dubbing.events import event_id, job_events
+from backlot.dubbing.external import WEBHOOK_PATH, webhook_secrets
+from backlot.dubbing.models import Job, WebhookDelivery
+from backlot.dubbing.presenter import job_result
+from backlot.dubbing.recordings import submit_attempt
+from backlot.dubbing.schemas import AnalysisComplete, JobAccepted, JobResult
+from backlot.dubbing.tasks import Scored
 
 # Job ids are ours (uuid4 hex): anything else is refused before it reaches a query.
 JobIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A job id.")]
@@ -61,49 +53,17 @@ async def owned_job(state: AppState, user_id: int, job_id: str) -> Job:
 )
 @upload_limit(lambda s: s.dubbing_max_upload_bytes)
 async def upload_attempt(
-    state: StateDep, dubbing: DubbingDep, user: CurrentPrincipal, token_id: IdPath, file: UploadFile
+    state: StateDep,
+    dubbing: DubbingDep,
+    user: CurrentPrincipal,
+    line_id: LineIdPath,
+    file: UploadFile,
 ) -> Any:
     """Your recording of the line (wav, mp3, m4a/aac, ogg/opus, webm/opus, flac; judged by
         its bytes; size and duration limits; at most BACKLOT_DUBBING_MAX_ACTIVE_JOBS_PER_USER
     queued or running, then 429 with Retry-After). Answers 202 with the job id at once; the job
         row is committed before the job is queued."""
-    limit = state.settings.dubbing_max_active_jobs_per_user
-    async with unit_of_work(state.sessionmaker) as session:
-        line = await service.get_line(session, token_id, user)
-        if line.audio_key is None:
-            raise ProblemError(
-                409, "no_reference", "This line has no reference audio to compare with yet."
-            )
-        await service.require_job_room(session, user.id, limit)  # before any byte is stored
-    content, seconds = await receive_audio(
-        state.storage, state.settings, file, service.new_audio_key("attempt")
-    )
-    job_id = new_job_id()
-    async with unit_of_work(state.sessionmaker) as session:
-        on_rollback(session, lambda: state.storage.delete(content.key))
-        # Again, under the user's lock: concurrent uploads may all have passed the first.
-        await service.require_job_room(session, user.id, limit, lock=True)
-        line = await service.get_line(session, token_id, user)
-        job = Job(
-            id=job_id,
-            user_id=user.id,
-            token_id=line.id,
-            audio_key=content.key,
-            audio_type=content.content_type,
-            audio_size=content.size,
-            audio_seconds=round(seconds, 3),
-        )
-        session.add(job)
-        await session.execute(
-            update(Script).where(Script.id == line.script_id).values(attempts=Script.attempts + 1)
-        )
-        script = await session.get(Script, line.script_id)
-        forget_popular(session, state, None if script is None else script.corporation_id)
-        await session.flush()
-
-        # If the queue is away, the reaper delivers the queued jobs it never got.
-        after_commit(session, lambda: dubbing.jobs.publish(job))
-        after_commit(session, lambda: dubbing.queue.enqueue(job_id))
+    job_id = await submit_attempt(state, dubbing=dubbing, user=user, line_id=line_id, upload=file)
     ttl = timedelta(seconds=state.settings.dubbing_audio_token_ttl_seconds)
     token = url_token(state.signer, user, PROGRESS_AUDIENCE, ttl, job=job_id)
     return JobAccepted(
@@ -112,18 +72,6 @@ async def upload_attempt(
         progress_url=f"/v1/tokens/analysis-progress/{job_id}?token={token}",
         result_url=f"/v1/tokens/analysis-result/{job_id}",
     )
-
-
-def event_id(header: str | None) -> int | None:
-    """The Last-Event-ID a client resumes after, or None (start afresh) for anything but
-    our ids: ASCII digits, short (str.isdigit() also takes "²", which int() refuses)."""
-    if header and header.isascii() and header.isdigit() and len(header) <= 18:
-        return int(header)
-    return None
-
-
-def _frame(seq: int, kind: str, data: dict[str, Any]) -> str:
-    return f"id: {seq}\nevent: {kind}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
 
 
 @router.get(
@@ -153,88 +101,16 @@ async def analysis_progress(
     await owned_job(state, user_id, job_id)
     since = event_id(last_event_id)
     return StreamingResponse(
-        _events(state, job_id, since),
+        job_events(state, job_id=job_id, since=since),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _events(state: AppState, job_id: str, since: int | None) -> AsyncIterator[str]:
-    channel = job_channel(job_id)
-    async with state.bus.subscribe(channel) as subscription:
-        # Subscribed first, then the state read: nothing falls between the two.
-        seq = await state.bus.last_seq(channel)
-        missed = None if since is None else await state.bus.since(channel, since)
-        async with unit_of_work(state.sessionmaker) as session:
-            job = await session.get(Job, job_id)
-        if job is None:
-            return
-        if missed is not None:
-            for event in missed:
-                yield _frame(event.seq, event.type, event.data)
-                if event.data.get("state") in TERMINAL:
-                    return
-            seq = max([since or 0, *[e.seq for e in missed]])
-            if job.state in TERMINAL:
-                # Its terminal event was seen already, or is on its way: say it (again)
-                # and end, rather than wait for news that will not come.
-                yield _frame(seq, job.stage, snapshot(job))
-                return
-        else:
-            yield _frame(seq, job.stage, snapshot(job))
-            if job.state in TERMINAL:
-                return
-        events = subscription.__aiter__()
-        # The next event is awaited in a task of its own, not cancelled by a keepalive
-        # timeout (cancelling would end the subscription's iterator).
-        pending: asyncio.Future[Any] | None = None
-        try:
-            while True:
-                if pending is None:
-                    pending = asyncio.ensure_future(anext(events))
-                done, _ = await asyncio.wait({pending}, timeout=KEEPALIVE_SECONDS)
-                if not done:
-                    yield ": keepalive\n\n"
-                    continue
-                event, pending = pending.result(), None
-                if event.seq <= seq:
-                    continue
-                seq = event.seq
-                yield _frame(event.seq, event.type, event.data)
-                if event.data.get("state") in TERMINAL:
-                    return
-        finally:
-            if pending is not None:
-                pending.cancel()
-
-
 @router.get("/analysis-result/{job_id}", response_model=JobResult, responses=problem_responses(404))
 async def analysis_result(state: StateDep, user: CurrentPrincipal, job_id: JobIdPath) -> Any:
     """The job and, once completed, its scores and detailed feedback."""
-    job = await owned_job(state, user.id, job_id)
-    scores = None
-    if job.state == "completed":
-        scores = Scores(
-            pronunciation=job.pronunciation_score or 0,
-            intonation=job.intonation_score or 0,
-            emotion=job.emotion_score or 0,
-            timing=job.timing_score,
-            overall=job.overall_score or 0,
-        )
-    return JobResult(
-        job_id=job.id,
-        token_id=job.token_id,
-        state=job.state,
-        stage=job.stage,
-        progress=job.progress,
-        tries=job.tries,
-        error=job.error,
-        audio_seconds=job.audio_seconds,
-        scores=scores,
-        detailed_feedback=job.detailed_feedback,
-        created_at=job.created_at,
-        finished_at=job.finished_at,
-    )
+    return job_result(await owned_job(state, user.id, job_id))
 
 
 @router.get(
@@ -289,9 +165,9 @@ async def analysis_complete(request: Request, state: StateDep, dubbing: DubbingD
         job = await session.get(Job, message.job_id)
         if job is None:
             raise not_found("Job", code="job_not_found")
-        if job.state != "running":
+        if job.state != JobState.running.value:
             raise ProblemError(409, "job_finished", f"The job is {job.state}, not running.")
-    # The delivery is recorded; the job's change goes through the runner's guarded update.
+    # The delivery is recorded; the job's change goes through the rows' guarded update.
     if message.scores is not None:
         feedback = (message.detailed_feedback or {}) | {"monotone": False}
         await dubbing.jobs.complete(message.job_id, Scored(message.scores.model_dump(), feedback))

@@ -5,10 +5,11 @@ A refused file leaves nothing behind."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 
 from starlette.datastructures import UploadFile
 
-from backlot.analysis import SAMPLE_RATE, AudioError, decode
+from backlot.analysis import SAMPLE_RATE, AudioError, AudioTooLongError, decode
 from backlot.core.errors import ProblemError
 from backlot.core.settings import Settings
 from backlot.core.sniff import AUDIO_TYPES, SNIFF_BYTES, sniff
@@ -16,10 +17,15 @@ from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.core.uploads import store_upload, unsupported
 
 
+@dataclass(frozen=True)
+class ReceivedAudio:
+    content: ObjectInfo  # the stored object
+    seconds: float  # the audio's length
+
+
 async def receive_audio(
-    store: ObjectStore, settings: Settings, upload: UploadFile, key: str
-) -> tuple[ObjectInfo, float]:
-    """The stored object and the audio's length in seconds."""
+    store: ObjectStore, *, settings: Settings, upload: UploadFile, key: str
+) -> ReceivedAudio:
     head = await upload.read(SNIFF_BYTES)
     if not head:
         raise ProblemError(422, "empty_file", "The uploaded file is empty.")
@@ -30,14 +36,14 @@ async def receive_audio(
     try:
         # Starlette spooled the upload to a file: decode it from there, off the loop.
         samples = await asyncio.to_thread(decode, upload.file, limit)
+    except AudioTooLongError as exc:
+        raise ProblemError(
+            422,
+            "audio_too_long",
+            f"The recording is longer than {limit:g} s.",
+            max_seconds=limit,
+        ) from exc
     except AudioError as exc:
-        if "longer than" in str(exc):
-            raise ProblemError(
-                422,
-                "audio_too_long",
-                f"The recording is longer than {limit:g} s.",
-                max_seconds=limit,
-            ) from exc
         raise ProblemError(
             # The decoder's own words may name the spooled file's path: not for clients.
             422,
@@ -48,4 +54,4 @@ async def receive_audio(
     content = await store_upload(
         store, key, upload, allowed=AUDIO_TYPES, max_bytes=settings.dubbing_max_upload_bytes
     )
-    return content, samples.size / SAMPLE_RATE
+    return ReceivedAudio(content, samples.size / SAMPLE_RATE)

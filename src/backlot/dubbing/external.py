@@ -13,10 +13,9 @@ import httpx
 from backlot.accounts.deps import job_url_token
 from backlot.core.state import AppState
 from backlot.core.webhooks import headers
+from backlot.dubbing.audiences import ATTEMPT_AUDIENCE, AUDIO_AUDIENCE
 from backlot.dubbing.models import Job, Line
 
-REFERENCE_AUDIENCE = "dubbing-audio"  # the same tokens as a line's audio_url
-ATTEMPT_AUDIENCE = "dubbing-attempt"
 WEBHOOK_PATH = "/v1/tokens/webhook/analysis-complete"
 
 
@@ -32,7 +31,7 @@ def job_request(state: AppState, job: Job, line: Line) -> dict[str, Any]:
     base = settings.public_url.rstrip("/")
     ttl = timedelta(seconds=settings.dubbing_job_timeout_seconds * 2)
     # The server's, for this job: they outlive the owner's session (the job goes on).
-    reference = job_url_token(state.signer, job.user_id, REFERENCE_AUDIENCE, ttl, line=line.id)
+    reference = job_url_token(state.signer, job.user_id, AUDIO_AUDIENCE, ttl, line=line.id)
     attempt = job_url_token(state.signer, job.user_id, ATTEMPT_AUDIENCE, ttl, job=job.id)
     return {
         "job_id": job.id,

@@ -10,15 +10,15 @@ from backlot.accounts.deps import CurrentPrincipal
 from backlot.core.deps import SessionDep, StateDep
 from backlot.core.errors import problem_responses
 from backlot.core.paging import Page
-from backlot.core.params import IdPath, Limit, Offset
+from backlot.core.params import Limit, Offset
 from backlot.dubbing import service
+from backlot.dubbing.deps import LineIdPath
 from backlot.dubbing.models import Bookmark
-from backlot.dubbing.router import line_read
+from backlot.dubbing.presenter import line_read, lines_read
 from backlot.dubbing.schemas import (
     BookmarkAdd,
     BookmarkRead,
     DubbedLine,
-    LatestAttempt,
     Overview,
 )
 
@@ -36,11 +36,12 @@ async def list_bookmarks(
     offset: Offset = 0,
 ) -> Any:
     """Your bookmarked lines, newest first."""
-    items, total = await service.bookmarks(session, user.id, limit, offset)
+    items, total = await service.bookmarks(session, user_id=user.id, limit=limit, offset=offset)
+    lines = await lines_read(session, state=state, lines=[line for _, line in items], user=user)
     return Page[BookmarkRead](
         items=[
-            BookmarkRead(token=await line_read(session, state, line, user), created_at=b.created_at)
-            for b, line in items
+            BookmarkRead(token=line, created_at=bookmark.created_at)
+            for (bookmark, _), line in zip(items, lines, strict=True)
         ],
         total=total,
         limit=limit,
@@ -65,22 +66,23 @@ async def add_bookmark(
     response: Response,
 ) -> Any:
     """Bookmark a line: 201 the first time, 200 after (nothing changes)."""
-    line = await service.get_line(session, body.token_id, user)
-    if not await service.add_bookmark(session, user.id, line):
+    line = await service.get_line(session, line_id=body.token_id, requester=user)
+    if not await service.add_bookmark(session, user_id=user.id, line=line):
         response.status_code = 200
     bookmark = await session.get(Bookmark, (user.id, line.id))
     assert bookmark is not None
     return BookmarkRead(
-        token=await line_read(session, state, line, user), created_at=bookmark.created_at
+        token=await line_read(session, state=state, line=line, user=user),
+        created_at=bookmark.created_at,
     )
 
 
 @router.delete("/bookmarks/{token_id}", status_code=204)
 async def remove_bookmark(
-    session: SessionDep, user: CurrentPrincipal, token_id: IdPath
+    session: SessionDep, user: CurrentPrincipal, line_id: LineIdPath
 ) -> Response:
     """Remove a bookmark (204 whether or not it was there)."""
-    await service.remove_bookmark(session, user.id, token_id)
+    await service.remove_bookmark(session, user_id=user.id, line_id=line_id)
     return Response(status_code=204)
 
 
@@ -89,32 +91,11 @@ async def dubbed_tokens(
     session: SessionDep, user: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     """Lines you attempted, most recent first, with your best and latest scores."""
-    items, total = await service.dubbed_lines(session, user.id, limit, offset)
-    return Page[DubbedLine](
-        items=[
-            DubbedLine(
-                token_id=row["token_id"],
-                text=row["text"],
-                script_id=row["script_id"],
-                script_title=row["title"],
-                attempts=row["attempts"],
-                best_overall=row["best"],
-                latest=LatestAttempt(
-                    job_id=row["latest"].id,
-                    state=row["latest"].state,
-                    overall=row["latest"].overall_score,
-                    created_at=row["latest"].created_at,
-                ),
-            )
-            for row in items
-        ],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    items, total = await service.dubbed_lines(session, user_id=user.id, limit=limit, offset=offset)
+    return Page[DubbedLine](items=items, total=total, limit=limit, offset=offset)
 
 
 @router.get("/overview", response_model=Overview)
 async def my_overview(session: SessionDep, user: CurrentPrincipal) -> Any:
     """Your attempts, average and best score per dimension, and progress by day."""
-    return Overview.model_validate(await service.overview(session, user.id))
+    return await service.overview(session, user_id=user.id)

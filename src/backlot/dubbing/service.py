@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, Select, delete, desc, func, or_, select, t
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import User
-from backlot.accounts.principal import Actor as Person
+from backlot.accounts.principal import Requester
 from backlot.core.db import after_commit, on_rollback
 from backlot.core.errors import ProblemError, forbidden, not_found
 from backlot.core.jobs import JobState
@@ -19,27 +19,34 @@ from backlot.core.paging import fetch_page
 from backlot.core.scheduling import insert_ignore
 from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.dubbing.models import Actor, Bookmark, Job, Line, Script
+from backlot.dubbing.schemas import (
+    DayProgress,
+    DimensionSummary,
+    DubbedLine,
+    LatestAttempt,
+    Overview,
+)
 
 JOB_RETRY_AFTER_SECONDS = 10  # an attempt at one line is scored in seconds
 
 
-def may_edit(person: Person, script: Script) -> bool:
-    if person.is_superuser:
+def may_edit(requester: Requester, script: Script) -> bool:
+    if requester.is_superuser:
         return True
-    return person.is_corporation_admin and script.corporation_id == person.corporation_id
+    return requester.is_corporation_admin and script.corporation_id == requester.corporation_id
 
 
-def require_editor(person: Person) -> None:
-    if not (person.is_superuser or person.is_corporation_admin):
+def require_editor(requester: Requester) -> None:
+    if not (requester.is_superuser or requester.is_corporation_admin):
         raise forbidden("Only superusers and corporation admins edit the catalogue.")
 
 
-def may_see(person: Person, script: Script) -> bool:
+def may_see(requester: Requester, script: Script) -> bool:
     """Superusers' scripts (no corporation) are everyone's; a corporation's are its own."""
     return (
-        person.is_superuser
+        requester.is_superuser
         or script.corporation_id is None
-        or script.corporation_id == person.corporation_id
+        or script.corporation_id == requester.corporation_id
     )
 
 
@@ -49,20 +56,20 @@ def audience(corporation_id: int | None) -> ColumnElement[bool]:
     return shared if corporation_id is None else shared | (Script.corporation_id == corporation_id)
 
 
-def visible_to(person: Person) -> ColumnElement[bool]:
-    return true() if person.is_superuser else audience(person.corporation_id)
+def visible_to(requester: Requester) -> ColumnElement[bool]:
+    return true() if requester.is_superuser else audience(requester.corporation_id)
 
 
-async def get_script(session: AsyncSession, script_id: int, person: Person) -> Script:
+async def get_script(session: AsyncSession, *, script_id: int, requester: Requester) -> Script:
     script = await session.get(Script, script_id)
-    if script is None or not may_see(person, script):
+    if script is None or not may_see(requester, script):
         raise not_found("Script", code="script_not_found")  # another's is no one's
     return script
 
 
-async def editable_script(session: AsyncSession, person: Person, script_id: int) -> Script:
-    script = await get_script(session, script_id, person)
-    if not may_edit(person, script):
+async def editable_script(session: AsyncSession, *, requester: Requester, script_id: int) -> Script:
+    script = await get_script(session, script_id=script_id, requester=requester)
+    if not may_edit(requester, script):
         raise forbidden("Only superusers edit the shared catalogue.")
     return script
 
@@ -83,6 +90,7 @@ def _search(where: ColumnElement[bool], query: str | None, kind: str | None) -> 
 
 async def list_scripts(
     session: AsyncSession,
+    *,
     where: ColumnElement[bool],
     query: str | None,
     kind: str | None,
@@ -90,7 +98,7 @@ async def list_scripts(
     limit: int,
     offset: int,
 ) -> tuple[list[Script], int]:
-    """Scripts matching `where` (visible_to(person), or one audience's own for a cache)."""
+    """Scripts matching `where` (visible_to(requester), or one audience's own for a cache)."""
     order: tuple[Any, ...] = {
         "recent": (desc(Script.created_at), Script.id.desc()),
         "popular": (Script.attempts.desc(), Script.id.desc()),
@@ -100,28 +108,28 @@ async def list_scripts(
 
 
 async def create_script(
-    session: AsyncSession, person: Person, title: str, kind: str, description: str
+    session: AsyncSession, *, requester: Requester, title: str, kind: str, description: str
 ) -> Script:
-    require_editor(person)
+    require_editor(requester)
     script = Script(
         title=title,
         kind=kind,
         description=description,
-        corporation_id=None if person.is_superuser else person.corporation_id,
+        corporation_id=None if requester.is_superuser else requester.corporation_id,
     )
     session.add(script)
     await session.flush()
     return script
 
 
-async def script_actors(session: AsyncSession, script_id: int) -> list[Actor]:
+async def script_actors(session: AsyncSession, *, script_id: int) -> list[Actor]:
     rows = await session.scalars(
         select(Actor).where(Actor.script_id == script_id).order_by(Actor.name, Actor.id)
     )
     return list(rows)
 
 
-async def add_actor(session: AsyncSession, script: Script, name: str) -> Actor:
+async def add_actor(session: AsyncSession, *, script: Script, name: str) -> Actor:
     actor = Actor(script_id=script.id, name=name)
     session.add(actor)
     await session.flush()
@@ -143,8 +151,8 @@ def _check_times(start: float | None, end: float | None) -> None:
 
 async def add_line(
     session: AsyncSession,
-    script: Script,
     *,
+    script: Script,
     text: str,
     actor_id: int | None,
     order: int,
@@ -167,7 +175,7 @@ async def add_line(
 
 
 async def update_line(
-    session: AsyncSession, script: Script, line: Line, changes: dict[str, Any]
+    session: AsyncSession, *, script: Script, line: Line, changes: dict[str, Any]
 ) -> Line:
     if "actor_id" in changes:
         await _check_actor(session, script, changes["actor_id"])
@@ -178,23 +186,23 @@ async def update_line(
     return line
 
 
-async def get_line(session: AsyncSession, line_id: int, person: Person) -> Line:
+async def get_line(session: AsyncSession, *, line_id: int, requester: Requester) -> Line:
     line = await session.get(Line, line_id)
     script = None if line is None else await session.get(Script, line.script_id)
-    if line is None or script is None or not may_see(person, script):
+    if line is None or script is None or not may_see(requester, script):
         raise not_found("Line", code="token_not_found")
     return line
 
 
 async def script_lines(
-    session: AsyncSession, script_id: int, limit: int, offset: int
+    session: AsyncSession, *, script_id: int, limit: int, offset: int
 ) -> tuple[list[Line], int]:
     stmt = select(Line).where(Line.script_id == script_id).order_by(Line.order, Line.id)
     return await fetch_page(session, stmt, limit, offset)
 
 
 async def require_job_room(
-    session: AsyncSession, user_id: int, limit: int, *, lock: bool = False
+    session: AsyncSession, *, user_id: int, limit: int, lock: bool = False
 ) -> None:
     """429 too_many_jobs when the user already has `limit` jobs queued or running. With
     `lock`, the user's row is locked first (PostgreSQL) so that concurrent uploads of one
@@ -227,7 +235,7 @@ def new_audio_key(kind: str) -> str:
 
 
 def set_reference_audio(
-    session: AsyncSession, store: ObjectStore, line: Line, content: ObjectInfo, seconds: float
+    session: AsyncSession, *, store: ObjectStore, line: Line, content: ObjectInfo, seconds: float
 ) -> None:
     """Point the line at newly stored audio; the old object goes once this commits, the
     new one if it does not."""
@@ -239,7 +247,7 @@ def set_reference_audio(
         after_commit(session, lambda: store.delete(old))
 
 
-async def delete_line(session: AsyncSession, store: ObjectStore, line: Line) -> None:
+async def delete_line(session: AsyncSession, *, store: ObjectStore, line: Line) -> None:
     key = line.audio_key
     await session.delete(line)
     await session.flush()
@@ -247,7 +255,7 @@ async def delete_line(session: AsyncSession, store: ObjectStore, line: Line) -> 
         after_commit(session, lambda: store.delete(key))
 
 
-async def add_bookmark(session: AsyncSession, user_id: int, line: Line) -> bool:
+async def add_bookmark(session: AsyncSession, *, user_id: int, line: Line) -> bool:
     """True when added now; False when it was there already (adding is idempotent)."""
     added = await session.execute(
         insert_ignore(session, Bookmark)
@@ -257,14 +265,14 @@ async def add_bookmark(session: AsyncSession, user_id: int, line: Line) -> bool:
     return added.first() is not None
 
 
-async def remove_bookmark(session: AsyncSession, user_id: int, line_id: int) -> None:
+async def remove_bookmark(session: AsyncSession, *, user_id: int, line_id: int) -> None:
     await session.execute(
         delete(Bookmark).where(Bookmark.user_id == user_id, Bookmark.token_id == line_id)
     )
 
 
 async def bookmarks(
-    session: AsyncSession, user_id: int, limit: int, offset: int
+    session: AsyncSession, *, user_id: int, limit: int, offset: int
 ) -> tuple[list[tuple[Bookmark, Line]], int]:
     stmt = (
         select(Bookmark, Line)
@@ -280,8 +288,8 @@ async def bookmarks(
 
 
 async def dubbed_lines(
-    session: AsyncSession, user_id: int, limit: int, offset: int
-) -> tuple[list[dict[str, Any]], int]:
+    session: AsyncSession, *, user_id: int, limit: int, offset: int
+) -> tuple[list[DubbedLine], int]:
     """Lines the user attempted: attempts, best and latest completed overall score."""
     mine = Job.user_id == user_id
     summary = (
@@ -312,11 +320,31 @@ async def dubbed_lines(
             .order_by(Job.created_at.desc(), Job.id.desc())
             .limit(1)
         )
-        items.append({**row, "latest": latest})
+        assert latest is not None  # the line is in the summary for having a job
+        items.append(
+            DubbedLine(
+                token_id=row["token_id"],
+                text=row["text"],
+                script_id=row["script_id"],
+                script_title=row["title"],
+                attempts=row["attempts"],
+                best_overall=row["best"],
+                latest=LatestAttempt(
+                    job_id=latest.id,
+                    state=latest.state,
+                    overall=latest.overall_score,
+                    created_at=latest.created_at,
+                ),
+            )
+        )
     return items, int(total or 0)
 
 
-async def overview(session: AsyncSession, user_id: int) -> dict[str, Any]:
+def _rounded(value: Any) -> float | None:
+    return None if value is None else round(float(value), 1)
+
+
+async def overview(session: AsyncSession, *, user_id: int) -> Overview:
     mine = Job.user_id == user_id
     grouped = await session.execute(select(Job.state, func.count()).where(mine).group_by(Job.state))
     counts: dict[str, int] = {state: count for state, count in grouped.all()}
@@ -328,15 +356,12 @@ async def overview(session: AsyncSession, user_id: int) -> dict[str, Any]:
         "timing": Job.timing_score,
         "overall": Job.overall_score,
     }
-    scores: dict[str, dict[str, float | None]] = {}
+    scores: dict[str, DimensionSummary] = {}
     for name, column in dimensions.items():
         avg, best = (
             await session.execute(select(func.avg(column), func.max(column)).where(*done))
         ).one()
-        scores[name] = {
-            "average": None if avg is None else round(float(avg), 1),
-            "best": None if best is None else round(float(best), 1),
-        }
+        scores[name] = DimensionSummary(average=_rounded(avg), best=_rounded(best))
     day = func.date(Job.created_at)
     days = await session.execute(
         select(day, func.count(), func.avg(Job.overall_score))
@@ -344,13 +369,13 @@ async def overview(session: AsyncSession, user_id: int) -> dict[str, Any]:
         .group_by(day)
         .order_by(day)
     )
-    return {
-        "attempts": sum(counts.values()),
-        "completed": counts.get(JobState.completed.value, 0),
-        "failed": counts.get(JobState.failed.value, 0),
-        "scores": scores,
-        "by_day": [
-            {"date": str(d), "attempts": n, "average_overall": round(float(a), 1)}
+    return Overview(
+        attempts=sum(counts.values()),
+        completed=counts.get(JobState.completed.value, 0),
+        failed=counts.get(JobState.failed.value, 0),
+        scores=scores,
+        by_day=[
+            DayProgress(date=str(d), attempts=n, average_overall=round(float(a), 1))
             for d, n, a in days.all()
         ],
-    }
+    )

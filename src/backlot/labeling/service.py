@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backlot.accounts.principal import Actor
+from backlot.accounts.principal import Requester
 from backlot.core.cache import RowCache
 from backlot.core.clock import Clock
 from backlot.core.db import after_commit, on_rollback
@@ -30,12 +30,12 @@ from backlot.labeling.schemas import LockRead, ReleaseReason
 # --- projects and files ---------------------------------------------------------------
 
 
-def _require_admin(actor: Actor) -> None:
+def _require_admin(actor: Requester) -> None:
     if not actor.is_corporation_admin:
         raise forbidden("Only the corporation's admins may do this.")
 
 
-async def get_project(session: AsyncSession, actor: Actor, project_id: int) -> LabelingProject:
+async def get_project(session: AsyncSession, actor: Requester, project_id: int) -> LabelingProject:
     project = await session.get(LabelingProject, project_id)
     if project is None or project.corporation_id != actor.corporation_id:
         raise not_found("Project")
@@ -43,7 +43,7 @@ async def get_project(session: AsyncSession, actor: Actor, project_id: int) -> L
 
 
 async def list_projects(
-    session: AsyncSession, actor: Actor, limit: int, offset: int
+    session: AsyncSession, actor: Requester, limit: int, offset: int
 ) -> tuple[list[LabelingProject], int]:
     if actor.corporation_id is None:
         return [], 0
@@ -55,7 +55,7 @@ async def list_projects(
     return await fetch_page(session, stmt, limit, offset)
 
 
-async def create_project(session: AsyncSession, actor: Actor, name: str) -> LabelingProject:
+async def create_project(session: AsyncSession, actor: Requester, name: str) -> LabelingProject:
     _require_admin(actor)
     assert actor.corporation_id is not None
     project = LabelingProject(corporation_id=actor.corporation_id, name=name)
@@ -65,7 +65,7 @@ async def create_project(session: AsyncSession, actor: Actor, name: str) -> Labe
 
 
 async def rename_project(
-    session: AsyncSession, actor: Actor, project_id: int, name: str
+    session: AsyncSession, actor: Requester, project_id: int, name: str
 ) -> LabelingProject:
     project = await get_project(session, actor, project_id)
     _require_admin(actor)
@@ -75,7 +75,7 @@ async def rename_project(
 
 
 async def delete_project(
-    session: AsyncSession, locks: LockStore, store: ObjectStore, actor: Actor, project_id: int
+    session: AsyncSession, locks: LockStore, store: ObjectStore, actor: Requester, project_id: int
 ) -> None:
     project = await get_project(session, actor, project_id)
     _require_admin(actor)
@@ -169,7 +169,11 @@ async def get_file(session: AsyncSession, project: LabelingProject, file_id: int
 
 
 async def delete_file(
-    session: AsyncSession, store: ObjectStore, actor: Actor, project: LabelingProject, file_id: int
+    session: AsyncSession,
+    store: ObjectStore,
+    actor: Requester,
+    project: LabelingProject,
+    file_id: int,
 ) -> None:
     _require_admin(actor)
     file = await get_file(session, project, file_id)
@@ -202,7 +206,7 @@ def _expired(locks: list[Lock]) -> list[LockChange]:
 async def member_project(
     sessionmaker: async_sessionmaker[AsyncSession],
     projects: RowCache[int],
-    actor: Actor,
+    actor: Requester,
     project_id: int,
 ) -> int:
     """`project_id` if it is a project of the actor's corporation, else 404.
@@ -228,7 +232,7 @@ async def lock_file(
     locks: LockStore,
     journal: LockJournal,
     clock: Clock,
-    actor: Actor,
+    actor: Requester,
     project_id: int,
     file_name: str,
     ttl: timedelta,
@@ -277,7 +281,7 @@ def _denied(denial: Denial, now: datetime) -> ProblemError:
 async def unlock_file(
     locks: LockStore,
     journal: LockJournal,
-    actor: Actor,
+    actor: Requester,
     project_id: int,
     file_name: str,
     force: bool,
@@ -303,7 +307,7 @@ async def unlock_file(
 
 
 async def heartbeat(
-    locks: LockStore, journal: LockJournal, actor: Actor, project_id: int, ttl: timedelta
+    locks: LockStore, journal: LockJournal, actor: Requester, project_id: int, ttl: timedelta
 ) -> list[Lock]:
     renewal = await locks.renew(str(project_id), str(actor.id), ttl)
     await journal.record(_expired(renewal.expired))
@@ -311,7 +315,7 @@ async def heartbeat(
 
 
 async def list_lock_events(
-    session: AsyncSession, actor: Actor, project: LabelingProject, limit: int, offset: int
+    session: AsyncSession, actor: Requester, project: LabelingProject, limit: int, offset: int
 ) -> tuple[list[LockEvent], int]:
     """The audit trail as written; call `LockJournal.flush()` first to include this
     process's latest changes."""

@@ -12,7 +12,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import Corporation, PlanType, User
-from backlot.accounts.principal import Actor
+from backlot.accounts.principal import Requester
 from backlot.core.db import after_commit, on_rollback
 from backlot.core.errors import ProblemError, forbidden, not_found
 from backlot.core.paging import fetch_page
@@ -21,19 +21,19 @@ from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.videos.models import VIEW_REWARD_POINTS, Video, VideoViewLog
 
 
-def require_admin(actor: Actor) -> None:
+def require_admin(actor: Requester) -> None:
     if not actor.is_corporation_admin:
         raise forbidden("Only the corporation's admins may do this.")
 
 
-def _corporation_of(actor: Actor) -> int:
+def _corporation_of(actor: Requester) -> int:
     if actor.corporation_id is None:
         raise not_found("Video")
     return actor.corporation_id
 
 
 async def get_video(
-    session: AsyncSession, actor: Actor, video_id: int, *, deleted: bool = False
+    session: AsyncSession, actor: Requester, video_id: int, *, deleted: bool = False
 ) -> Video:
     """The actor's corporation's video; `deleted` says which side of the bin to look in."""
     video = await session.get(Video, video_id)
@@ -47,7 +47,7 @@ async def get_video(
 
 
 async def list_videos(
-    session: AsyncSession, actor: Actor, deleted: bool, limit: int, offset: int
+    session: AsyncSession, actor: Requester, deleted: bool, limit: int, offset: int
 ) -> tuple[list[Video], int]:
     if deleted:
         require_admin(actor)
@@ -64,7 +64,7 @@ def new_object_key(corporation_id: int) -> str:
 
 
 async def add_uploaded(
-    session: AsyncSession, store: ObjectStore, actor: Actor, name: str, content: ObjectInfo
+    session: AsyncSession, store: ObjectStore, actor: Requester, name: str, content: ObjectInfo
 ) -> Video:
     """The row of a video already in the store; the bytes go if the row does not."""
     require_admin(actor)
@@ -82,7 +82,7 @@ async def add_uploaded(
     return video
 
 
-async def add_registered(session: AsyncSession, actor: Actor, name: str, url: str) -> Video:
+async def add_registered(session: AsyncSession, actor: Requester, name: str, url: str) -> Video:
     require_admin(actor)
     video = Video(
         corporation_id=_corporation_of(actor), name=name, source_url=url, uploaded_by_id=actor.id
@@ -92,7 +92,7 @@ async def add_registered(session: AsyncSession, actor: Actor, name: str, url: st
     return video
 
 
-async def rename(session: AsyncSession, actor: Actor, video_id: int, name: str) -> Video:
+async def rename(session: AsyncSession, actor: Requester, video_id: int, name: str) -> Video:
     require_admin(actor)
     video = await get_video(session, actor, video_id)
     video.name = name
@@ -100,14 +100,16 @@ async def rename(session: AsyncSession, actor: Actor, video_id: int, name: str) 
     return video
 
 
-async def soft_delete(session: AsyncSession, actor: Actor, video_id: int, now: datetime) -> None:
+async def soft_delete(
+    session: AsyncSession, actor: Requester, video_id: int, now: datetime
+) -> None:
     require_admin(actor)
     video = await get_video(session, actor, video_id)
     video.deleted_at = now
     await session.flush()
 
 
-async def restore(session: AsyncSession, actor: Actor, video_id: int, now: datetime) -> Video:
+async def restore(session: AsyncSession, actor: Requester, video_id: int, now: datetime) -> Video:
     """Paid plans only: the plan is read as it is now, never as the last job left it."""
     require_admin(actor)
     video = await get_video(session, actor, video_id, deleted=True)
@@ -194,7 +196,7 @@ async def record_view(session: AsyncSession, user_id: int, video_id: int) -> boo
 
 
 async def list_view_logs(
-    session: AsyncSession, actor: Actor, limit: int, offset: int
+    session: AsyncSession, actor: Requester, limit: int, offset: int
 ) -> tuple[list[VideoViewLog], int]:
     """Admins: every view in their corporation; others: their own."""
     stmt: Select[VideoViewLog] = select(VideoViewLog).order_by(VideoViewLog.id.desc())

@@ -15,7 +15,7 @@ from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from backlot.accounts.principal import Actor
+from backlot.accounts.principal import Requester
 from backlot.core.errors import ProblemError, bad_request, conflict, not_found
 from backlot.core.paging import fetch_page
 from backlot.core.scheduling import insert_ignore
@@ -30,7 +30,7 @@ def check_room_id(room_id: str) -> str:
     return room_id
 
 
-def may_enter(room: WorkspaceRoom, actor: Actor | None) -> bool:
+def may_enter(room: WorkspaceRoom, actor: Requester | None) -> bool:
     if room.visibility == Visibility.public:
         return True
     if actor is None:
@@ -38,7 +38,7 @@ def may_enter(room: WorkspaceRoom, actor: Actor | None) -> bool:
     return actor.is_superuser or actor.corporation_id == room.corporation_id
 
 
-def may_edit(room: WorkspaceRoom, actor: Actor | None) -> bool:
+def may_edit(room: WorkspaceRoom, actor: Requester | None) -> bool:
     return actor is not None or room.anonymous_edit
 
 
@@ -46,7 +46,7 @@ async def find_room(session: AsyncSession, room_id: str) -> WorkspaceRoom | None
     return await session.scalar(select(WorkspaceRoom).where(WorkspaceRoom.room_id == room_id))
 
 
-async def get_room(session: AsyncSession, actor: Actor | None, room_id: str) -> WorkspaceRoom:
+async def get_room(session: AsyncSession, actor: Requester | None, room_id: str) -> WorkspaceRoom:
     room = await find_room(session, check_room_id(room_id))
     if room is None or not may_enter(room, actor):
         raise not_found("Room", code="room_not_found")
@@ -69,7 +69,7 @@ async def get_or_create_room(
     session: AsyncSession,
     room_id: str,
     max_users: int,
-    creator: Actor | None,
+    creator: Requester | None,
     *,
     anonymous_edit: bool,
     max_rooms: int,
@@ -97,7 +97,7 @@ async def get_or_create_room(
 
 async def create_room(
     session: AsyncSession,
-    actor: Actor,
+    actor: Requester,
     *,
     room_id: str | None,
     title: str,
@@ -135,7 +135,7 @@ async def create_room(
     return room
 
 
-def _visible(actor: Actor | None) -> Select[WorkspaceRoom]:
+def _visible(actor: Requester | None) -> Select[WorkspaceRoom]:
     stmt = select(WorkspaceRoom)
     if actor is None:
         return stmt.where(WorkspaceRoom.visibility == Visibility.public.value)
@@ -150,7 +150,7 @@ def _visible(actor: Actor | None) -> Select[WorkspaceRoom]:
 
 
 async def list_rooms(
-    session: AsyncSession, actor: Actor | None, limit: int, offset: int
+    session: AsyncSession, actor: Requester | None, limit: int, offset: int
 ) -> tuple[list[WorkspaceRoom], int]:
     stmt = _visible(actor).order_by(WorkspaceRoom.created_at.desc(), WorkspaceRoom.id.desc())
     return await fetch_page(session, stmt, limit, offset)
