@@ -12,6 +12,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./var/backlot.db"
 
 
+def secret_value(secret: SecretStr | None) -> str | None:
+    """The plain text of an optional secret setting, for the factory that uses it."""
+    return secret.get_secret_value() if secret is not None else None
+
+
 class Shape(StrEnum):
     """Which deployment shape the settings describe (DESIGN.md § 1)."""
 

@@ -16,12 +16,13 @@ from pydantic import ValidationError
 from sqlalchemy import update
 
 from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, scoped_user_id, url_token
+from backlot.core.apps import upload_limit
 from backlot.core.db import after_commit, on_rollback, unit_of_work
 from backlot.core.deps import StateDep
 from backlot.core.errors import ProblemError, not_found, problem_responses, unauthorized
 from backlot.core.params import IdPath
 from backlot.core.scheduling import insert_ignore
-from backlot.core.state import AppState
+from backlot.core.state import AppState, runtime_of
 from backlot.core.streaming import object_response
 from backlot.core.webhooks import WebhookError, verify
 from backlot.dubbing import service
@@ -31,6 +32,7 @@ from backlot.dubbing.jobs import TERMINAL, job_channel, new_job_id, snapshot
 from backlot.dubbing.models import Job, Script, WebhookDelivery
 from backlot.dubbing.queue import DubbingQueue
 from backlot.dubbing.router import forget_popular
+from backlot.dubbing.runtime import DubbingRuntime
 from backlot.dubbing.schemas import AnalysisComplete, JobAccepted, JobResult, Scores
 
 PROGRESS_AUDIENCE = "dubbing-progress"
@@ -43,7 +45,7 @@ router = APIRouter(prefix="/v1/tokens", tags=["dubbing"], responses=problem_resp
 
 
 async def _queue(request: Request) -> DubbingQueue:
-    queue: DubbingQueue = request.app.state.dubbing
+    queue = runtime_of(request, DubbingRuntime).queue
     return queue
 
 
@@ -64,6 +66,7 @@ async def owned_job(state: AppState, user_id: int, job_id: str) -> Job:
     response_model=JobAccepted,
     responses=problem_responses(404, 409, 413, 415, 429),
 )
+@upload_limit(lambda settings: settings.dubbing_max_upload_bytes)
 async def upload_attempt(
     state: StateDep, queue: QueueDep, user: CurrentPrincipal, token_id: IdPath, file: UploadFile
 ) -> Any:

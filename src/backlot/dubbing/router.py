@@ -17,6 +17,7 @@ from backlot.accounts.deps import (
     url_token,
 )
 from backlot.accounts.principal import Principal
+from backlot.core.apps import upload_limit
 from backlot.core.db import after_commit, unit_of_work
 from backlot.core.deps import SessionDep, StateDep
 from backlot.core.errors import not_found, problem_responses
@@ -299,6 +300,7 @@ async def delete_line(
     response_model=LineRead,
     responses={**_ITEM, **problem_responses(413, 415)},
 )
+@upload_limit(lambda settings: settings.dubbing_max_upload_bytes)
 async def upload_reference(
     state: StateDep, user: CurrentPrincipal, token_id: IdPath, file: UploadFile
 ) -> Any:

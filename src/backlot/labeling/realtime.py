@@ -20,11 +20,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import socketio
-from fastapi import FastAPI
 from pydantic import ValidationError
 
 from backlot.accounts.deps import cached_principal, live_principal
 from backlot.accounts.principal import Principal
+from backlot.accounts.runtime import AccountsRuntime
+from backlot.core.cache import RowCache
 from backlot.core.errors import ProblemError
 from backlot.core.locks import LockStore
 from backlot.core.ratelimit import ConnectionLimiter
@@ -54,9 +55,17 @@ class SocketError(Exception):
 
 class LabelingSockets:
     def __init__(
-        self, sio: socketio.AsyncServer, app: FastAPI, journal: LockJournal, presence: LockStore
+        self,
+        sio: socketio.AsyncServer,
+        state: AppState,
+        *,
+        locks: LockStore,
+        journal: LockJournal,
+        presence: LockStore,
+        projects: RowCache[int],
     ) -> None:
-        self.sio, self.app, self.journal, self.presence = sio, app, journal, presence
+        self.sio, self.state = sio, state
+        self.locks, self.journal, self.presence, self.projects = locks, journal, presence, projects
         self._pending: set[asyncio.Task[None]] = set()
         settings = self.state.settings
         self._limiter = ConnectionLimiter(
@@ -76,9 +85,8 @@ class LabelingSockets:
         sio.on("authenticate", self.authenticate)
 
     @property
-    def state(self) -> AppState:
-        state: AppState = self.app.state.backlot
-        return state
+    def principals(self) -> RowCache[Principal]:
+        return self.state.runtimes.get(AccountsRuntime).principals
 
     # --- connection ---------------------------------------------------------------
 
@@ -89,7 +97,7 @@ class LabelingSockets:
                 {"code": "not_authenticated", "message": 'Connect with auth={"token": ...}.'}
             )
         try:
-            user, claims = await live_principal(self.app.state.principals, self.state, token)
+            user, claims = await live_principal(self.principals, self.state, token)
         except ProblemError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": exc.code, "message": exc.detail}
@@ -119,7 +127,7 @@ class LabelingSockets:
 
     async def _principal(self, user_id: int) -> Principal:
         """The socket's user from the principal cache (a short read on a miss)."""
-        return await cached_principal(self.app.state.principals, self.state, user_id)
+        return await cached_principal(self.principals, self.state, user_id)
 
     async def _close(self, sid: str, code: str, message: str, **extra: Any) -> None:
         """Tell the client why (`error`), then disconnect it; once per socket."""
@@ -214,9 +222,7 @@ class LabelingSockets:
         """A fresh access token of the same user keeps the socket open past the old one."""
         request = SocketAuthenticate.model_validate(data if data is not None else {})
         try:  # any failure closes the socket, as the workspace's AUTH does
-            user, claims = await live_principal(
-                self.app.state.principals, self.state, request.token
-            )
+            user, claims = await live_principal(self.principals, self.state, request.token)
         except ProblemError as exc:
             raise SocketError(exc.code, exc.detail, fatal=True) from exc
         if user.id != session["user_id"]:
@@ -232,7 +238,7 @@ class LabelingSockets:
         user = await self._principal(session["user_id"])
         # Cached: joining a project (or failing to) costs no query on a hit.
         project_id = await service.member_project(
-            state.sessionmaker, self.app.state.labeling.projects, user, request.project_id
+            state.sessionmaker, self.projects, user, request.project_id
         )
         scope = str(project_id)
         # Listed first, so a disconnect while we wait leaves the project too.
@@ -248,7 +254,7 @@ class LabelingSockets:
         now = state.clock.now()
         locks = [
             service.lock_read(lock, now).model_dump(mode="json")
-            for lock in await state.locks.holders(scope)
+            for lock in await self.locks.holders(scope)
         ]
         answer: dict[str, Any] = {"project_id": project_id, "seq": seq, "locks": locks}
         if request.since is not None:
@@ -282,7 +288,7 @@ class LabelingSockets:
             scope = str(project_id)
             if any(p.owner == str(user_id) for p in await self.presence.holders(scope)):
                 return
-            released = await state.locks.release_owner(scope, str(user_id))
+            released = await self.locks.release_owner(scope, str(user_id))
             changes = [LockChange(lock, ReleaseReason.expired, None) for lock in released.expired]
             changes += [
                 LockChange(lock, ReleaseReason.disconnected, None) for lock in released.released
@@ -301,7 +307,7 @@ class LabelingSockets:
             scope = str(project_id)
             user = str(session["user_id"])
             await self.presence.renew(scope, user, PRESENCE_TTL)
-            renewal = await state.locks.renew(scope, user, ttl)
+            renewal = await self.locks.renew(scope, user, ttl)
             await self.journal.record(
                 [LockChange(lock, ReleaseReason.expired, None) for lock in renewal.expired]
             )

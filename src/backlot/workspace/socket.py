@@ -241,9 +241,7 @@ class WorkspaceSocket:
 
     async def _authenticate(self, token: str) -> tuple[Principal, datetime]:
         try:
-            principal, claims = await live_principal(
-                self.ws.app.state.principals, self.state, token
-            )
+            principal, claims = await live_principal(self.runtime.principals, self.state, token)
         except ProblemError as exc:
             raise Refused(CLOSE_UNAUTHORIZED, exc.code, exc.detail) from None
         return principal, claims.expires_at
