@@ -293,8 +293,9 @@ class Settings(BaseSettings):
     )
     socketio_channel: str | None = Field(
         None,
-        description="Redis pub/sub channel of Socket.IO fan-out; default "
-        "<prefix>backlot-socketio:db<N> from BACKLOT_REDIS_PREFIX and the Redis URL's database.",
+        description="Ignored (kept so existing configurations read the same): Socket.IO events "
+        "ride the event bus, whose pub/sub channels carry BACKLOT_REDIS_PREFIX and the Redis "
+        "database.",
     )
     workspace_lock_ttl_seconds: float = Field(
         30,

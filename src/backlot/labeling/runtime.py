@@ -18,10 +18,11 @@ from backlot.core.apps import AppHost, ScheduledJob
 from backlot.core.background import BackgroundLoops
 from backlot.core.cache import RowCache
 from backlot.core.locks import LockStore, build_lock_store
+from backlot.core.presence import Presence
 from backlot.labeling.events import LabelingEvents, LockChange
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingProject, LockEvent
-from backlot.labeling.realtime import LabelingSockets
+from backlot.labeling.realtime import PRESENCE_TTL, LabelingSockets
 from backlot.labeling.schemas import ReleaseReason
 
 AUDIT_PRUNE_INTERVAL_SECONDS = 3600.0
@@ -43,11 +44,10 @@ class LabelingRuntime:
         state = self.state = host.state
         settings, prefix = state.settings, state.settings.redis_prefix
         self.locks: LockStore = build_lock_store(state.redis, state.clock, prefix=prefix)
-        self.presence: LockStore = build_lock_store(
-            state.redis, state.clock, prefix=f"{prefix}presence:"
+        self.presence = Presence(
+            build_lock_store(state.redis, state.clock, prefix=f"{prefix}presence:"), PRESENCE_TTL
         )
         events = LabelingEvents(state.bus)
-        events.attach(host.sio.emit)
         self.journal = LockJournal(state.sessionmaker, state.clock, events)
         # project id -> its corporation (see service.member_project)
         self.projects = RowCache[int](LabelingProject, settings.auth_cache_seconds)
@@ -86,7 +86,7 @@ class LabelingRuntime:
 
     async def sweep_once(self) -> int:
         expired = await self.locks.sweep()
-        await self.journal.record(
+        await self.journal.record_and_announce(
             [LockChange(lock, ReleaseReason.expired, None) for lock in expired]
         )
         await self.presence.sweep()  # lapsed presence needs no announcement

@@ -16,10 +16,11 @@ from backlot.core.apps import AppHost, ScheduledJob
 from backlot.core.background import BackgroundLoops
 from backlot.core.cache import RowCache
 from backlot.core.locks import Lock, LockStore, build_lock_store
+from backlot.core.presence import Presence
 from backlot.core.state import AppState
 from backlot.workspace.commits import CommitTurns
-from backlot.workspace.hub import RoomHub, room_channel
-from backlot.workspace.presence import Presence
+from backlot.workspace.hub import room_channel, room_hub
+from backlot.workspace.presence import RoomPresence
 from backlot.workspace.signed_in import SignedInSockets
 from backlot.workspace.snapshots import thin_snapshots
 
@@ -50,19 +51,18 @@ class WorkspaceRuntime:
         idle = settings.workspace_idle_timeout_seconds
         # A live socket renews its seat well within this; only a dead process's lapse.
         seat_ttl = timedelta(seconds=idle + max(5.0, idle / 2))
-        self.locks: LockStore = build_lock_store(
-            state.redis, state.clock, prefix=f"{prefix}workspace:"
+
+        def store(keyspace: str) -> LockStore:
+            return build_lock_store(state.redis, state.clock, prefix=f"{prefix}{keyspace}:")
+
+        self.locks = store("workspace")
+        self.presence = RoomPresence(
+            seats=Presence(store("workspace-seat"), seat_ttl),
+            holders=Presence(store("workspace-holder"), seat_ttl),
         )
-        self.presence = Presence(
-            build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace-seat:"),
-            build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace-holder:"),
-            seat_ttl,
-        )
-        self.leases: LockStore = build_lock_store(
-            state.redis, state.clock, prefix=f"{prefix}workspace-turn:"
-        )
+        self.leases = store("workspace-turn")
         self.turns = CommitTurns(self.leases)
-        self.hub = RoomHub(state.bus)
+        self.hub = room_hub(state.bus)
         self.signed_in = SignedInSockets()
         self.loops = BackgroundLoops()
 
@@ -126,5 +126,6 @@ class WorkspaceRuntime:
     async def stop(self) -> None:
         await self.loops.stop()
         await self.hub.close()
-        for store in (self.locks, self.presence.store, self.presence.holders, self.leases):
+        await self.presence.close()
+        for store in (self.locks, self.leases):
             await store.close()

@@ -136,7 +136,7 @@ class WorkspaceSocket:
                 await self._refuse(self._unseated(seating, room))
                 return
             seated = True
-            await self.runtime.hub.join(self.room_id, self.outbox)
+            await self.runtime.hub.join(self.channel, self.outbox)
             try:
                 self.writer = asyncio.create_task(self._write(), name="workspace-writer")
                 if self.token_expires_at is not None:
@@ -147,7 +147,7 @@ class WorkspaceSocket:
                 )
                 await self._read()
             finally:
-                await self.runtime.hub.leave(self.room_id, self.outbox)
+                await self.runtime.hub.leave(self.channel, self.outbox)
         except Exception:
             log.exception("workspace socket %s failed", self.client_id)
             await self._close(CLOSE_ERROR, "internal error")
