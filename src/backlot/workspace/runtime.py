@@ -17,7 +17,6 @@ from backlot.core.background import BackgroundLoops
 from backlot.core.cache import RowCache
 from backlot.core.locks import Lock, LockStore, build_lock_store
 from backlot.core.presence import Presence
-from backlot.core.state import AppState
 from backlot.workspace.commits import CommitTurns
 from backlot.workspace.hub import room_channel, room_hub
 from backlot.workspace.presence import RoomPresence
@@ -80,23 +79,18 @@ class WorkspaceRuntime:
             )
         ]
 
-    # TODO(merge): drop the `state` argument once workspace/socket.py is split.
-    async def announce_cleared(
-        self, state: AppState, room_id: str, locks: list[Lock], reason: str
-    ) -> None:
+    async def announce_cleared(self, room_id: str, locks: list[Lock], reason: str) -> None:
         for lock in locks:
-            await state.bus.publish(
+            await self.state.bus.publish(
                 room_channel(room_id), "LOCK_UPDATE", lock_cleared(lock, reason)
             )
 
-    async def depart(
-        self, state: AppState, room_id: str, client_id: str, nickname: str, reason: str
-    ) -> None:
+    async def depart(self, room_id: str, client_id: str, nickname: str, reason: str) -> None:
         """A client is gone: free its locks, then say so (each announced once)."""
         released = await self.locks.release_owner(room_id, client_id)
-        await self.announce_cleared(state, room_id, released.expired, "expired")
-        await self.announce_cleared(state, room_id, released.released, reason)
-        await state.bus.publish(
+        await self.announce_cleared(room_id, released.expired, "expired")
+        await self.announce_cleared(room_id, released.released, reason)
+        await self.state.bus.publish(
             room_channel(room_id),
             "USER_LEFT",
             {"clientId": client_id, "nickname": nickname, "reason": reason},
@@ -104,10 +98,10 @@ class WorkspaceRuntime:
 
     async def sweep_once(self) -> None:
         for lock in await self.locks.sweep():
-            await self.announce_cleared(self.state, lock.scope, [lock], "expired")
+            await self.announce_cleared(lock.scope, [lock], "expired")
         for seat in await self.presence.sweep():
             nickname = str(seat.info.get("nickname", ""))
-            await self.depart(self.state, seat.scope, seat.resource, nickname, "timeout")
+            await self.depart(seat.scope, seat.resource, nickname, "timeout")
         await self.leases.sweep()
 
     async def start(self) -> None:
