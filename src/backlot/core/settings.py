@@ -291,12 +291,6 @@ class Settings(BaseSettings):
     labeling_audit_retention_days: int = Field(
         90, ge=1, le=36500, description="Lock audit rows older than this are deleted (hourly)."
     )
-    socketio_channel: str | None = Field(
-        None,
-        description="Ignored (kept so existing configurations read the same): Socket.IO events "
-        "ride the event bus, whose pub/sub channels carry BACKLOT_REDIS_PREFIX and the Redis "
-        "database.",
-    )
     workspace_lock_ttl_seconds: float = Field(
         30,
         gt=0,

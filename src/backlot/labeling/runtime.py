@@ -61,10 +61,6 @@ class LabelingRuntime:
         )
         self.loops = BackgroundLoops()
 
-    @property
-    def events(self) -> LabelingEvents:
-        return self.journal.events
-
     def scheduled_jobs(self) -> Sequence[ScheduledJob]:
         retention = timedelta(days=self.state.settings.labeling_audit_retention_days)
         return [
