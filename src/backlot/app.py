@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from datetime import timedelta
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import socketio
@@ -17,20 +15,16 @@ from fastapi.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
 from backlot import __version__
-from backlot.accounts.deps import principal_cache
-from backlot.accounts.router import auth_router, corporations_router, users_router
-from backlot.accounts.service import downgrade_lapsed_plans
-from backlot.accounts.sessions import forget_ended_sessions
+from backlot.accounts.module import accounts
+from backlot.core.apps import AppHost, AppModule, upload_limits
 from backlot.core.background import BackgroundLoops
 from backlot.core.body_limit import BodyLimitMiddleware
 from backlot.core.bus import build_bus
-from backlot.core.cache import RowCache
 from backlot.core.clock import Clock, SystemClock
 from backlot.core.db import build_engine, build_sessionmaker
 from backlot.core.errors import install_error_handlers
 from backlot.core.headers import SecurityHeadersMiddleware
 from backlot.core.kv import build_kv_cache
-from backlot.core.locks import build_lock_store
 from backlot.core.log_redaction import install_token_redaction
 from backlot.core.mail import build_mailer
 from backlot.core.metrics import HttpMetrics, MetricsMiddleware
@@ -41,35 +35,25 @@ from backlot.core.realtime import build_socketio
 from backlot.core.scheduling import Scheduler
 from backlot.core.secrets import ConfigurationError, resolve_secret_key
 from backlot.core.security import TokenSigner
-from backlot.core.settings import Settings
+from backlot.core.settings import Settings, secret_value
 from backlot.core.state import AppState
 from backlot.core.storage import build_object_store
 from backlot.core.storage.local import LocalObjectStore
-from backlot.dubbing.attempts import router as attempts_router
-from backlot.dubbing.mypage import router as mypage_router
-from backlot.dubbing.router import scripts_router, tokens_router
-from backlot.dubbing.runtime import DubbingRuntime
-from backlot.labeling.events import LabelingEvents
-from backlot.labeling.journal import LockJournal
-from backlot.labeling.models import LabelingProject
-from backlot.labeling.realtime import LabelingSockets
-from backlot.labeling.router import router as labeling_router
-from backlot.labeling.tasks import AUDIT_PRUNE_INTERVAL_SECONDS, LabelingRuntime, prune_lock_audit
+from backlot.dubbing.module import dubbing
+from backlot.labeling.module import labeling
 from backlot.ops import router as ops_router
-from backlot.videos.deps import VideosRuntime
-from backlot.videos.router import router as videos_router
-from backlot.videos.router import view_logs_router
-from backlot.videos.service import purge_deleted_videos
+from backlot.videos.module import videos
 from backlot.web.pages import install_pages
-from backlot.workspace.router import router as workspace_router
-from backlot.workspace.router import socket_router as workspace_socket_router
-from backlot.workspace.runtime import WorkspaceRuntime
-from backlot.workspace.snapshots import thin_snapshots
+from backlot.workspace.module import workspace
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 log = logging.getLogger("backlot")
+
+# The apps, in the order their routes are matched: the hottest (labeling locks) first.
+# Runtimes are built, and started, in this order, and stopped in the reverse one.
+APPS: tuple[AppModule, ...] = (labeling, workspace, videos, dubbing, accounts)
 
 TAGS = [
     {"name": "auth", "description": "Sign in with a password or Google; rotate and revoke tokens."},
@@ -116,12 +100,17 @@ async def build_state(settings: Settings, clock: Clock) -> AppState:
         signer=TokenSigner(secret, settings.jwt_issuer, clock),
         id_tokens=id_tokens,
         redis=redis,
-        locks=build_lock_store(redis, clock, prefix=settings.redis_prefix),
         bus=build_bus(redis, prefix=settings.redis_prefix, window=settings.event_window),
         kv=build_kv_cache(redis, clock, prefix=settings.redis_prefix),
-        storage=build_object_store(settings),
+        storage=build_object_store(
+            settings.storage_url or str(settings.var_dir / "objects"),
+            s3_endpoint=settings.s3_endpoint_url,
+            s3_region=settings.s3_region,
+            s3_access_key_id=settings.s3_access_key_id,
+            s3_secret_access_key=secret_value(settings.s3_secret_access_key),
+        ),
         mailer=build_mailer(
-            settings.smtp_url.get_secret_value() if settings.smtp_url else None,
+            secret_value(settings.smtp_url),
             settings.mail_from,
             settings.var_dir,
         ),
@@ -134,7 +123,6 @@ def closing(state: AppState) -> list[Coroutine[Any, Any, object]]:
     return [
         state.mailer.close(),
         state.bus.close(),
-        state.locks.close(),
         state.storage.close(),
         *([state.redis.aclose()] if state.redis is not None else []),
         state.engine.dispose(),
@@ -148,25 +136,6 @@ async def shut_down(*steps: Coroutine[Any, Any, object]) -> None:
             await asyncio.wait_for(step, timeout=2)
         except Exception:  # keep shutting down whatever one step does
             log.warning("a shutdown step did not finish cleanly", exc_info=True)
-
-
-# Multipart framing around an uploaded file: boundaries, part headers, small fields.
-MULTIPART_OVERHEAD = 64 * 1024
-
-
-def upload_limits(settings: Settings) -> list[tuple[re.Pattern[str], int]]:
-    """Body limits of the upload routes: their file limit plus the multipart framing."""
-    return [
-        (
-            re.compile(r"/v1/labeling/projects/\d+/files/upload"),
-            settings.labeling_max_image_bytes + MULTIPART_OVERHEAD,
-        ),
-        (re.compile(r"/v1/videos"), settings.video_max_upload_bytes + MULTIPART_OVERHEAD),
-        (
-            re.compile(r"/v1/tokens/\d+/(audio|upload-audio)"),
-            settings.dubbing_max_upload_bytes + MULTIPART_OVERHEAD,
-        ),
-    ]
 
 
 async def start_temp_sweeper(state: AppState) -> BackgroundLoops:
@@ -204,74 +173,26 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = await build_state(settings, clock)
         app.state.backlot = state
-        app.state.principals = principal_cache(settings.auth_cache_seconds)
-        session_listener = asyncio.create_task(
-            forget_ended_sessions(state.bus, app.state.principals), name="sessions.forget"
-        )
-        events = LabelingEvents(state.bus)
-        events.attach(sio.emit)
-        journal = LockJournal(state.sessionmaker, clock, events)
-        presence = build_lock_store(state.redis, clock, prefix=f"{settings.redis_prefix}presence:")
-        projects = RowCache[int](LabelingProject, settings.auth_cache_seconds)
-        labeling = LabelingRuntime(journal, presence, projects)
-        app.state.labeling = labeling
-        sockets = LabelingSockets(sio, app, journal, presence)
-        sockets.start()
-        labeling.start(state)
-        workspace = WorkspaceRuntime.build(state)
-        app.state.workspace = workspace
-        workspace.start(state)
-        dubbing = DubbingRuntime(state)
-        state.runtimes.add(dubbing)
-        await dubbing.start()
-        videos = VideosRuntime()
-        app.state.videos = videos
+        host = AppHost(state, sio)
+        runtimes = [module.build(host) for module in APPS]
+        for runtime in runtimes:
+            state.runtimes.add(runtime)
         scheduler = Scheduler(state.sessionmaker, clock)
-        scheduler.add(
-            "plans.downgrade_lapsed",
-            settings.plan_check_interval_seconds,
-            downgrade_lapsed_plans,
-        )
-        for job in dubbing.scheduled_jobs():
-            scheduler.add(job.name, job.every_seconds, job.run)
-        scheduler.add(
-            "workspace.thin_snapshots",
-            settings.workspace_retention_interval_seconds,
-            partial(thin_snapshots, settings=settings),
-        )
-        scheduler.add(
-            "videos.purge_deleted",
-            settings.video_purge_interval_seconds,
-            partial(
-                purge_deleted_videos,
-                store=state.storage,
-                retention_days=settings.video_deleted_retention_days,
-            ),
-        )
-        scheduler.add(
-            "labeling.prune_lock_audit",
-            AUDIT_PRUNE_INTERVAL_SECONDS,
-            partial(
-                prune_lock_audit,
-                retention=timedelta(days=settings.labeling_audit_retention_days),
-            ),
-        )
+        for runtime in runtimes:
+            for job in runtime.scheduled_jobs():
+                scheduler.add(job.name, job.every_seconds, job.run)
+        for runtime in runtimes:
+            await runtime.start()
         scheduler.start()
         sweeper = await start_temp_sweeper(state)
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
         try:
             yield
         finally:
-            session_listener.cancel()
             await shut_down(
                 sweeper.stop(),
                 scheduler.stop(),
-                sockets.stop(),
-                labeling.stop(),
-                workspace.stop(),
-                dubbing.stop(),
-                videos.close(),
-                presence.close(),
+                *(runtime.stop() for runtime in reversed(runtimes)),
                 *closing(state),
             )
 
@@ -291,6 +212,10 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     sio = build_socketio(settings)
     app.state.sio = sio
     install_error_handlers(app)
+    for module in APPS:
+        for router in module.routers:
+            app.include_router(router)
+    app.include_router(ops_router)
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -301,26 +226,12 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(
         BodyLimitMiddleware,
         default_limit=settings.max_request_bytes,
-        overrides=upload_limits(settings),
+        overrides=upload_limits(
+            (route for module in APPS for router in module.routers for route in router.routes),
+            settings,
+        ),
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=app.state.hsts)
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
-    # Routers are matched in this order, route by route: the hottest (labeling locks) first.
-    for router in (
-        labeling_router,
-        workspace_socket_router,
-        workspace_router,
-        videos_router,
-        view_logs_router,
-        scripts_router,
-        attempts_router,
-        tokens_router,
-        mypage_router,
-        ops_router,
-        auth_router,
-        users_router,
-        corporations_router,
-    ):
-        app.include_router(router)
     install_pages(app)
     return app

@@ -12,7 +12,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from backlot.core.settings import Settings
 from backlot.core.storage import (
     ObjectNotFoundError,
     ObjectStore,
@@ -20,7 +19,7 @@ from backlot.core.storage import (
     build_object_store,
     check_key,
 )
-from tests.conftest import TEST_SECRET, needs_s3
+from tests.conftest import needs_s3
 from tests.s3 import S3Server
 
 MB = 1024 * 1024
@@ -28,19 +27,16 @@ MB = 1024 * 1024
 
 @pytest.fixture(params=["local", pytest.param("s3", marks=needs_s3)])
 async def store(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[ObjectStore]:
-    base = {"_env_file": None, "secret_key": TEST_SECRET, "var_dir": tmp_path}
     if request.param == "local":
-        settings = Settings(**base, storage_url=str(tmp_path / "objects"))  # type: ignore[arg-type]
+        made = build_object_store(str(tmp_path / "objects"))
     else:
         server: S3Server = request.getfixturevalue("s3_server")
-        settings = Settings(
-            **base,  # type: ignore[arg-type]
-            storage_url=f"s3://{server.bucket}/t-{uuid.uuid4().hex[:10]}",
-            s3_endpoint_url=server.endpoint,
+        made = build_object_store(
+            f"s3://{server.bucket}/t-{uuid.uuid4().hex[:10]}",
+            s3_endpoint=server.endpoint,
             s3_access_key_id=server.access_key,
-            s3_secret_access_key=server.secret_key,  # type: ignore[arg-type]
+            s3_secret_access_key=server.secret_key,
         )
-    made = build_object_store(settings)
     yield made
     await made.close()
 

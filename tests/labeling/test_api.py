@@ -13,7 +13,7 @@ from backlot.core.clock import FrozenClock
 from backlot.core.settings import Settings
 from backlot.core.state import AppState
 from backlot.labeling.events import project_channel
-from backlot.labeling.tasks import LabelingRuntime, sweep_once
+from backlot.labeling.runtime import LabelingRuntime
 from tests.helpers import PASSWORD, Actor, World, bearer, build_world, login, unique_email
 
 
@@ -161,12 +161,12 @@ async def test_expiry_is_announced_exactly_once(
     project = await _project(client, world)
     await _lock(client, world.guest, project, "a.jpg")
     state: AppState = app.state.backlot
-    runtime: LabelingRuntime = app.state.labeling
+    runtime = state.runtimes.get(LabelingRuntime)
     channel = project_channel(project)
     assert await state.bus.last_seq(channel) == 1  # lock_acquired
     clock.advance(timedelta(seconds=61))
-    assert await sweep_once(state, runtime.journal) == 1
-    assert await sweep_once(state, runtime.journal) == 0
+    assert await runtime.sweep_once() == 1
+    assert await runtime.sweep_once() == 0
     events = await state.bus.since(channel, 0)
     assert events is not None
     assert [(e.type, e.data.get("reason")) for e in events] == [
@@ -255,7 +255,8 @@ async def test_deleted_project_refuses_locks_and_keeps_no_audit(
     assert deleted.status_code == 204
     after = await _lock(client, world.guest, project, "a.jpg")
     assert after.status_code == 404
-    runtime: LabelingRuntime = app.state.labeling
+    state: AppState = app.state.backlot
+    runtime = state.runtimes.get(LabelingRuntime)
     await runtime.journal.flush()  # rows queued for the deleted project are dropped, not failed
     status = await client.get(f"/v1/labeling/status/{project}", headers=world.guest.headers)
     assert status.status_code == 404

@@ -62,14 +62,16 @@ async def test_rows_are_batched_flushed_and_drained_at_stop(database_url: str) -
         (project,) = await _projects(sessionmaker, 1)
         journal.start()
         for token in range(1, 301):
-            await journal.record([_change(project, f"f{token}.jpg", token, None)])
+            await journal.record_and_announce([_change(project, f"f{token}.jpg", token, None)])
         # Announced at once, in order, before any row needs to be written.
         events = await bus.since(f"labeling.project.{project}", 0)
         assert events is not None and [e.data["token"] for e in events] == list(range(1, 301))
         await journal.flush()
         assert await _count(sessionmaker) == 300
         for token in range(301, 351):
-            await journal.record([_change(project, "x.jpg", token, ReleaseReason.unlocked)])
+            await journal.record_and_announce(
+                [_change(project, "x.jpg", token, ReleaseReason.unlocked)]
+            )
         await journal.stop()
         assert await _count(sessionmaker) == 350
         async with sessionmaker() as session:
@@ -91,7 +93,9 @@ async def test_rows_of_a_deleted_project_are_dropped_not_the_batch(
         async with unit_of_work(sessionmaker) as session:
             project = await session.get(LabelingProject, gone)
             await session.delete(project)
-        await journal.record([_change(kept, "a.jpg", 1, None), _change(gone, "b.jpg", 1, None)])
+        await journal.record_and_announce(
+            [_change(kept, "a.jpg", 1, None), _change(gone, "b.jpg", 1, None)]
+        )
         await journal.flush()  # no writer task: flush writes itself
         async with sessionmaker() as session:
             rows = list(await session.scalars(select(LockEvent.project_id)))
@@ -118,7 +122,7 @@ async def test_a_database_outage_delays_rows_but_loses_none(database_url: str) -
     try:
         (project,) = await _projects(sessionmaker, 1)
         journal.start()
-        await journal.record([_change(project, "a.jpg", 1, None)])
+        await journal.record_and_announce([_change(project, "a.jpg", 1, None)])
         await asyncio.sleep(0.5)  # two failed attempts, backoff 0.1 s then 0.2 s
         await journal.flush()
         assert failing["left"] == 0

@@ -336,6 +336,44 @@ async def test_two_processes_behave_as_one(tmp_path: Path) -> None:
 
 
 @needs_redis
+async def test_a_lock_change_is_one_redis_publish(tmp_path: Path) -> None:
+    """The bus is the one cross-process path: a lock change heard by a socket on another
+    process costs exactly one PUBLISH (no second fan-out beside it)."""
+    assert REDIS_URL is not None
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    env = {
+        **FAST,
+        "BACKLOT_REDIS_URL": REDIS_URL,
+        "BACKLOT_REDIS_PREFIX": prefix,
+        "BACKLOT_LABELING_LOCK_TTL_SECONDS": "60",
+        "BACKLOT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'shared.db'}",
+    }
+    redis = Redis.from_url(REDIS_URL)
+    published = redis.pubsub()
+    try:
+        with ExitStack() as stack:
+            base_a, base_b = (stack.enter_context(running_server(tmp_path, env)) for _ in "ab")
+            team = await make_team(base_a)
+            async with listening(base_b, team.admin, team.project) as on_b:
+                # Every channel of this service carries its prefix, whatever carries it.
+                await published.psubscribe(f"{prefix}*")
+                body = {"project_id": team.project, "file_name": "a.jpg"}
+                assert (await rest(team, team.guest, "/v1/labeling/lock", body)).is_success
+                assert (await on_b.next())[0] == "lock_acquired"
+                await asyncio.sleep(0.5)  # a second publish, were there one, is in by now
+                messages = []
+                while message := await published.get_message(timeout=0.1):
+                    if message["type"] == "pmessage":
+                        messages.append(message["channel"])
+                assert len(messages) == 1, messages
+                assert messages[0].startswith(f"{prefix}bus:".encode())
+    finally:
+        await published.aclose()  # type: ignore[no-untyped-call]
+        await delete_prefix(redis, prefix)
+        await redis.aclose()
+
+
+@needs_redis
 async def test_fifty_users_race_for_one_file_over_two_processes(tmp_path: Path) -> None:
     assert REDIS_URL is not None
     env = {

@@ -12,18 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import User
 from backlot.accounts.principal import Principal
+from backlot.accounts.runtime import AccountsRuntime
 from backlot.core.cache import RowCache
 from backlot.core.deps import SessionDep, SignerDep, StateDep
 from backlot.core.errors import unauthorized
 from backlot.core.security import ACCESS_AUDIENCE, TokenClaims, TokenSigner
-from backlot.core.state import AppState
+from backlot.core.state import AppState, runtime_of
 
 # auto_error=False: a missing token becomes our problem JSON, not FastAPI's plain 401.
 _bearer = OAuth2PasswordBearer(tokenUrl="/v1/auth/login", auto_error=False)
-
-
-def principal_cache(ttl_seconds: float) -> RowCache[Principal]:
-    return RowCache(User, ttl_seconds)
 
 
 def _access(signer: TokenSigner, token: str | None) -> tuple[int, int]:
@@ -78,7 +75,9 @@ async def principal_of(
     a cached request touches no database. With the token's `generation`, a token from an
     ended session is refused (every process drops the cached principal when sessions
     end; a token newer than the cached principal makes it re-read)."""
-    return await cached_principal(request.app.state.principals, state, user_id, generation)
+    return await cached_principal(
+        runtime_of(request, AccountsRuntime).principals, state, user_id, generation
+    )
 
 
 async def cached_principal(

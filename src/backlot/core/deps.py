@@ -12,7 +12,6 @@ from starlette.requests import HTTPConnection
 from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
 from backlot.core.db import unit_of_work
-from backlot.core.locks import LockStore
 from backlot.core.security import TokenSigner
 from backlot.core.settings import Settings
 from backlot.core.state import AppState, app_state, runtime_of
@@ -47,10 +46,6 @@ async def _signer(request: Request) -> TokenSigner:
     return app_state(request).signer
 
 
-async def _locks(request: Request) -> LockStore:
-    return app_state(request).locks
-
-
 async def _bus(request: Request) -> EventBus:
     return app_state(request).bus
 
@@ -72,6 +67,5 @@ SessionDep = Annotated[AsyncSession, Depends(_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(_settings)]
 ClockDep = Annotated[Clock, Depends(_clock)]
 SignerDep = Annotated[TokenSigner, Depends(_signer)]
-LocksDep = Annotated[LockStore, Depends(_locks)]
 BusDep = Annotated[EventBus, Depends(_bus)]
 StorageDep = Annotated[ObjectStore, Depends(_storage)]

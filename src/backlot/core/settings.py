@@ -12,6 +12,11 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 EMBEDDED_DATABASE_URL = "sqlite+aiosqlite:///./var/backlot.db"
 
 
+def secret_value(secret: SecretStr | None) -> str | None:
+    """The plain text of an optional secret setting, for the factory that uses it."""
+    return secret.get_secret_value() if secret is not None else None
+
+
 class Shape(StrEnum):
     """Which deployment shape the settings describe (DESIGN.md § 1)."""
 
@@ -285,11 +290,6 @@ class Settings(BaseSettings):
     )
     labeling_audit_retention_days: int = Field(
         90, ge=1, le=36500, description="Lock audit rows older than this are deleted (hourly)."
-    )
-    socketio_channel: str | None = Field(
-        None,
-        description="Redis pub/sub channel of Socket.IO fan-out; default "
-        "<prefix>backlot-socketio:db<N> from BACKLOT_REDIS_PREFIX and the Redis URL's database.",
     )
     workspace_lock_ttl_seconds: float = Field(
         30,

@@ -11,7 +11,6 @@ from starlette.requests import HTTPConnection
 from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
 from backlot.core.kv import KeyValueCache
-from backlot.core.locks import LockStore
 from backlot.core.mail import Mailer
 from backlot.core.oidc import IdTokenVerifier
 from backlot.core.ratelimit import RateLimiter
@@ -53,7 +52,6 @@ class AppState:
     signer: TokenSigner
     id_tokens: IdTokenVerifier | None
     redis: Redis | None
-    locks: LockStore
     bus: EventBus
     kv: KeyValueCache
     storage: ObjectStore

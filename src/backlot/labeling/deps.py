@@ -4,14 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from backlot.labeling.tasks import LabelingRuntime
+from backlot.core.deps import runtime_dependency
+from backlot.labeling.runtime import LabelingRuntime
 
-
-async def _runtime(request: Request) -> LabelingRuntime:
-    runtime: LabelingRuntime = request.app.state.labeling
-    return runtime
-
-
-RuntimeDep = Annotated[LabelingRuntime, Depends(_runtime)]
+RuntimeDep = Annotated[LabelingRuntime, Depends(runtime_dependency(LabelingRuntime))]

@@ -1,9 +1,9 @@
-"""Announcing lock changes: numbered on the project's bus channel (for replay), and
-emitted to the project's Socket.IO room when a realtime server is attached."""
+"""Announcing lock changes: one publish on the project's bus channel, which numbers the
+event, keeps it for replay and carries it to every process; each process emits it to the
+project's Socket.IO room (labeling/realtime.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,16 +11,9 @@ from backlot.core.bus import EventBus
 from backlot.core.locks import Lock
 from backlot.labeling.schemas import ReleaseReason
 
-# emit(event name, payload, room): python-socketio's AsyncServer.emit, or nothing.
-Emit = Callable[..., Awaitable[Any]]
-
 
 def project_channel(project_id: int | str) -> str:
     return f"labeling.project.{project_id}"
-
-
-def project_room(project_id: int | str) -> str:
-    return f"project:{project_id}"
 
 
 @dataclass(frozen=True)
@@ -49,18 +42,8 @@ class LockChange:
 class LabelingEvents:
     def __init__(self, bus: EventBus) -> None:
         self._bus = bus
-        self._emit: Emit | None = None
-
-    def attach(self, emit: Emit) -> None:
-        self._emit = emit
 
     async def announce(self, changes: list[LockChange]) -> None:
         for change in changes:
-            project_id = change.lock.scope
-            event = await self._bus.publish(
-                project_channel(project_id), change.event, change.payload()
-            )
-            if self._emit is not None:
-                await self._emit(
-                    change.event, {**event.data, "seq": event.seq}, room=project_room(project_id)
-                )
+            channel = project_channel(change.lock.scope)
+            await self._bus.publish(channel, change.event, change.payload())

@@ -57,8 +57,8 @@ class LockJournal:
         self._closing = False
         self._task: asyncio.Task[None] | None = None
 
-    async def record(self, changes: list[LockChange]) -> None:
-        """Queue the audit rows of `changes` and announce them."""
+    async def record_and_announce(self, changes: list[LockChange]) -> None:
+        """Queue the audit rows of `changes` and announce them (see events.py)."""
         if not changes:
             return
         now = self._clock.now()

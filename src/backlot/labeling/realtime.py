@@ -1,8 +1,12 @@
 """Seed 000's Socket.IO protocol: join_project, leave_project, heartbeat in; lock_acquired
 and lock_released out (see events.py), with sequence numbers and resync on join.
 
-Presence (which sockets of a user are in a project) lives in a lock store of its own,
-shared between processes in the scaled shape: a user's locks in a project are released
+Each project's events come from its bus channel: a process subscribes to the channels of
+the projects its sockets joined (core/bus/hub.py) and emits each event to the project's
+Socket.IO room here, so a lock change costs one publish however many processes serve it.
+
+Presence (which sockets of a user are in a project) is a core presence of its own, shared
+between processes in the scaled shape: a user's locks in a project are released
 `disconnect grace` seconds after their last socket there went away.
 
 A socket stays authorised only as long as its user's session: it is closed (an `error`
@@ -20,18 +24,22 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import socketio
-from fastapi import FastAPI
 from pydantic import ValidationError
 
 from backlot.accounts.deps import cached_principal, live_principal
 from backlot.accounts.principal import Principal
+from backlot.accounts.runtime import AccountsRuntime
+from backlot.core.bus import Event
+from backlot.core.bus.hub import ChannelHub
+from backlot.core.cache import RowCache
 from backlot.core.errors import ProblemError
 from backlot.core.locks import LockStore
+from backlot.core.presence import Presence
 from backlot.core.ratelimit import ConnectionLimiter
 from backlot.core.sessions import session_ends
 from backlot.core.state import AppState
 from backlot.labeling import service
-from backlot.labeling.events import LockChange, project_channel, project_room
+from backlot.labeling.events import LockChange, project_channel
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.schemas import JoinProject, ProjectRef, ReleaseReason, SocketAuthenticate
 
@@ -54,11 +62,22 @@ class SocketError(Exception):
 
 class LabelingSockets:
     def __init__(
-        self, sio: socketio.AsyncServer, app: FastAPI, journal: LockJournal, presence: LockStore
+        self,
+        sio: socketio.AsyncServer,
+        state: AppState,
+        *,
+        locks: LockStore,
+        journal: LockJournal,
+        presence: Presence,
+        projects: RowCache[int],
     ) -> None:
-        self.sio, self.app, self.journal, self.presence = sio, app, journal, presence
+        self.sio, self.state = sio, state
+        self.locks, self.journal, self.presence, self.projects = locks, journal, presence, projects
         self._pending: set[asyncio.Task[None]] = set()
         settings = self.state.settings
+        # Socket ids by the project channels they joined; each project's room is named
+        # after its channel.
+        self._projects = ChannelHub[str](self.state.bus, self._emit, self._lost)
         self._limiter = ConnectionLimiter(
             settings.labeling_socket_messages_per_second, settings.labeling_socket_message_burst
         )
@@ -76,9 +95,8 @@ class LabelingSockets:
         sio.on("authenticate", self.authenticate)
 
     @property
-    def state(self) -> AppState:
-        state: AppState = self.app.state.backlot
-        return state
+    def principals(self) -> RowCache[Principal]:
+        return self.state.runtimes.get(AccountsRuntime).principals
 
     # --- connection ---------------------------------------------------------------
 
@@ -89,7 +107,7 @@ class LabelingSockets:
                 {"code": "not_authenticated", "message": 'Connect with auth={"token": ...}.'}
             )
         try:
-            user, claims = await live_principal(self.app.state.principals, self.state, token)
+            user, claims = await live_principal(self.principals, self.state, token)
         except ProblemError as exc:
             raise socketio.exceptions.ConnectionRefusedError(
                 {"code": exc.code, "message": exc.detail}
@@ -119,7 +137,7 @@ class LabelingSockets:
 
     async def _principal(self, user_id: int) -> Principal:
         """The socket's user from the principal cache (a short read on a miss)."""
-        return await cached_principal(self.app.state.principals, self.state, user_id)
+        return await cached_principal(self.principals, self.state, user_id)
 
     async def _close(self, sid: str, code: str, message: str, **extra: Any) -> None:
         """Tell the client why (`error`), then disconnect it; once per socket."""
@@ -164,6 +182,16 @@ class LabelingSockets:
             except Exception:
                 log.exception("listening for ended sessions failed; listening again")
                 await asyncio.sleep(1)
+
+    async def _emit(self, event: Event, sids: frozenset[str]) -> None:
+        # ignore_queue: every process hears the bus itself and emits to its own sockets.
+        data = {**event.data, "seq": event.seq}
+        await self.sio.emit(event.type, data, room=event.channel, ignore_queue=True)
+
+    def _lost(self, sids: frozenset[str]) -> None:
+        message = "Live events of a project were interrupted: reconnect and join with since."
+        for sid in sids:
+            self._spawn(self._close(sid, "unavailable", message))
 
     # --- events -------------------------------------------------------------------
 
@@ -214,9 +242,7 @@ class LabelingSockets:
         """A fresh access token of the same user keeps the socket open past the old one."""
         request = SocketAuthenticate.model_validate(data if data is not None else {})
         try:  # any failure closes the socket, as the workspace's AUTH does
-            user, claims = await live_principal(
-                self.app.state.principals, self.state, request.token
-            )
+            user, claims = await live_principal(self.principals, self.state, request.token)
         except ProblemError as exc:
             raise SocketError(exc.code, exc.detail, fatal=True) from exc
         if user.id != session["user_id"]:
@@ -232,23 +258,25 @@ class LabelingSockets:
         user = await self._principal(session["user_id"])
         # Cached: joining a project (or failing to) costs no query on a hit.
         project_id = await service.member_project(
-            state.sessionmaker, self.app.state.labeling.projects, user, request.project_id
+            state.sessionmaker, self.projects, user, request.project_id
         )
-        scope = str(project_id)
+        scope, channel = str(project_id), project_channel(project_id)
         # Listed first, so a disconnect while we wait leaves the project too.
         session["projects"].add(project_id)
-        await self.presence.acquire(scope, f"{user.id}:{sid}", str(user.id), PRESENCE_TTL)
+        await self.presence.enter(scope, f"{user.id}:{sid}", str(user.id))
+        await self._projects.join(channel, sid)
         if not self._open(sid):
-            # Closed while we waited: its disconnect may have run before this presence.
-            await self.presence.release(scope, f"{user.id}:{sid}", str(user.id))
+            # Closed while we waited: its disconnect may have run before these.
+            await self._projects.leave(channel, sid)
+            await self.presence.leave(scope, f"{user.id}:{sid}", str(user.id))
             return {**CLOSING}
-        await self.sio.enter_room(sid, project_room(project_id))
-        channel = project_channel(project_id)
+        await self.sio.enter_room(sid, channel)
+        # Read after subscribing: every event newer than `seq` reaches the socket.
         seq = await state.bus.last_seq(channel)
         now = state.clock.now()
         locks = [
             service.lock_read(lock, now).model_dump(mode="json")
-            for lock in await state.locks.holders(scope)
+            for lock in await self.locks.holders(scope)
         ]
         answer: dict[str, Any] = {"project_id": project_id, "seq": seq, "locks": locks}
         if request.since is not None:
@@ -269,9 +297,11 @@ class LabelingSockets:
 
     async def _leave(self, sid: str, session: dict[str, Any], project_id: int) -> None:
         session["projects"].discard(project_id)
-        await self.sio.leave_room(sid, project_room(project_id))
+        channel = project_channel(project_id)
+        await self.sio.leave_room(sid, channel)
+        await self._projects.leave(channel, sid)
         user_id = session["user_id"]
-        await self.presence.release(str(project_id), f"{user_id}:{sid}", str(user_id))
+        await self.presence.leave(str(project_id), f"{user_id}:{sid}", str(user_id))
         self._spawn(self._release_if_gone(project_id, user_id))
 
     async def _release_if_gone(self, project_id: int, user_id: int) -> None:
@@ -280,14 +310,14 @@ class LabelingSockets:
         try:
             await asyncio.sleep(state.settings.labeling_disconnect_grace_seconds)
             scope = str(project_id)
-            if any(p.owner == str(user_id) for p in await self.presence.holders(scope)):
+            if await self.presence.is_present(scope, str(user_id)):
                 return
-            released = await state.locks.release_owner(scope, str(user_id))
+            released = await self.locks.release_owner(scope, str(user_id))
             changes = [LockChange(lock, ReleaseReason.expired, None) for lock in released.expired]
             changes += [
                 LockChange(lock, ReleaseReason.disconnected, None) for lock in released.released
             ]
-            await self.journal.record(changes)
+            await self.journal.record_and_announce(changes)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -300,9 +330,9 @@ class LabelingSockets:
         for project_id in sorted(session["projects"]):
             scope = str(project_id)
             user = str(session["user_id"])
-            await self.presence.renew(scope, user, PRESENCE_TTL)
-            renewal = await state.locks.renew(scope, user, ttl)
-            await self.journal.record(
+            await self.presence.renew(scope, user)
+            renewal = await self.locks.renew(scope, user, ttl)
+            await self.journal.record_and_announce(
                 [LockChange(lock, ReleaseReason.expired, None) for lock in renewal.expired]
             )
             now = state.clock.now()
@@ -322,3 +352,4 @@ class LabelingSockets:
         self._expiry.clear()
         for task in list(self._pending):
             task.cancel()
+        await self._projects.close()

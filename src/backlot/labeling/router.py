@@ -11,7 +11,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from backlot.accounts.deps import CurrentPrincipal, CurrentUser
-from backlot.core.deps import ClockDep, LocksDep, SessionDep, StateDep, StorageDep
+from backlot.core.apps import upload_limit
+from backlot.core.deps import ClockDep, SessionDep, StateDep, StorageDep
 from backlot.core.errors import not_found, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
@@ -60,7 +61,7 @@ async def lock(
         state.sessionmaker, labeling.projects, user, body.project_id
     )
     held = await service.lock_file(
-        state.locks,
+        labeling.locks,
         labeling.journal,
         state.clock,
         user,
@@ -81,7 +82,7 @@ async def unlock(
         state.sessionmaker, labeling.projects, user, body.project_id
     )
     await service.unlock_file(
-        state.locks, labeling.journal, user, project_id, body.file_name, body.force
+        labeling.locks, labeling.journal, user, project_id, body.file_name, body.force
     )
     return Response(status_code=204)
 
@@ -95,7 +96,7 @@ async def heartbeat(
         state.sessionmaker, labeling.projects, user, body.project_id
     )
     renewed = await service.heartbeat(
-        state.locks, labeling.journal, user, project_id, _ttl(state.settings)
+        labeling.locks, labeling.journal, user, project_id, _ttl(state.settings)
     )
     now = state.clock.now()
     return HeartbeatRead(renewed=[service.lock_read(lock, now) for lock in renewed])
@@ -111,7 +112,7 @@ async def status(
     )
     seq = await state.bus.last_seq(project_channel(project_id))
     now = state.clock.now()
-    held = await state.locks.holders(str(project_id))
+    held = await labeling.locks.holders(str(project_id))
     return StatusRead(
         project_id=project_id, seq=seq, locks=[service.lock_read(lock, now) for lock in held]
     )
@@ -160,10 +161,14 @@ async def rename_project(
 
 @router.delete("/projects/{project_id:int}", status_code=204, responses=_ITEM)
 async def delete_project(
-    session: SessionDep, locks: LocksDep, storage: StorageDep, user: CurrentUser, project_id: IdPath
+    session: SessionDep,
+    labeling: RuntimeDep,
+    storage: StorageDep,
+    user: CurrentUser,
+    project_id: IdPath,
 ) -> Response:
     """Admins delete a project, its files (and their images), its audit trail and its locks."""
-    await service.delete_project(session, locks, storage, user, project_id)
+    await service.delete_project(session, labeling.locks, storage, user, project_id)
     return Response(status_code=204)
 
 
@@ -187,7 +192,7 @@ def _file_read(file: LabelingFile, lock: LockRead | None) -> FileRead:
 @router.get("/projects/{project_id:int}/files", response_model=Page[FileRead], responses=_ITEM)
 async def list_files(
     session: SessionDep,
-    locks: LocksDep,
+    labeling: RuntimeDep,
     clock: ClockDep,
     user: CurrentUser,
     project_id: IdPath,
@@ -197,7 +202,7 @@ async def list_files(
     """The project's registered and uploaded files, each with its lock (or null)."""
     project = await service.get_project(session, user, project_id)
     files, total = await service.list_files(session, project, limit, offset)
-    held = {lock.resource: lock for lock in await locks.holders(str(project.id))}
+    held = {lock.resource: lock for lock in await labeling.locks.holders(str(project.id))}
     now = clock.now()
     items = [
         _file_read(f, service.lock_read(held[f.name], now) if f.name in held else None)
@@ -227,6 +232,7 @@ async def add_file(
     response_model=FileRead,
     responses=problem_responses(404, 409, 413, 415),
 )
+@upload_limit(lambda settings: settings.labeling_max_image_bytes)
 async def upload_file(
     state: StateDep,
     labeling: RuntimeDep,

@@ -249,12 +249,12 @@ async def lock_file(
     )
     changes = _expired(result.expired)
     if isinstance(result, Denial):
-        await journal.record(changes)
+        await journal.record_and_announce(changes)
         raise _denied(result, clock.now())
     changes += [LockChange(lock, ReleaseReason.switched, actor.id) for lock in result.switched]
     if not result.renewed:
         changes.append(LockChange(result.lock, None, actor.id))
-    await journal.record(changes)
+    await journal.record_and_announce(changes)
     return result.lock
 
 
@@ -295,7 +295,7 @@ async def unlock_file(
         release = await locks.release(scope, file_name, str(actor.id))
         reason = ReleaseReason.unlocked
     if release.outcome is ReleaseOutcome.expired and release.lock is not None:
-        await journal.record(_expired([release.lock]))
+        await journal.record_and_announce(_expired([release.lock]))
         raise not_found("Lock", code="not_locked")
     if release.outcome is ReleaseOutcome.not_locked:
         raise not_found("Lock", code="not_locked")
@@ -303,14 +303,14 @@ async def unlock_file(
     if release.outcome is ReleaseOutcome.not_owner:
         name = str(release.lock.info.get("name", release.lock.owner))
         raise forbidden(f"{file_name} is locked by {name}, not you.", code="not_lock_owner")
-    await journal.record([LockChange(release.lock, reason, actor.id)])
+    await journal.record_and_announce([LockChange(release.lock, reason, actor.id)])
 
 
 async def heartbeat(
     locks: LockStore, journal: LockJournal, actor: Requester, project_id: int, ttl: timedelta
 ) -> list[Lock]:
     renewal = await locks.renew(str(project_id), str(actor.id), ttl)
-    await journal.record(_expired(renewal.expired))
+    await journal.record_and_announce(_expired(renewal.expired))
     return renewal.renewed
 
 

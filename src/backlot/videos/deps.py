@@ -1,27 +1,12 @@
-"""What the videos routes need beyond the core: the HTTP client for external URLs."""
+"""Dependencies of the videos routes."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Annotated
 
-import httpx
-from fastapi import Depends, Request
+from fastapi import Depends
 
-from backlot.videos.proxy import build_http_client
+from backlot.core.deps import runtime_dependency
+from backlot.videos.runtime import VideosRuntime
 
-
-@dataclass
-class VideosRuntime:
-    http: httpx.AsyncClient = field(default_factory=build_http_client)
-
-    async def close(self) -> None:
-        await self.http.aclose()
-
-
-async def _runtime(request: Request) -> VideosRuntime:
-    runtime: VideosRuntime = request.app.state.videos
-    return runtime
-
-
-VideosDep = Annotated[VideosRuntime, Depends(_runtime)]
+VideosDep = Annotated[VideosRuntime, Depends(runtime_dependency(VideosRuntime))]

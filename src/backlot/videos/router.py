@@ -17,6 +17,7 @@ from backlot.accounts.deps import (
     scoped_user_id,
     url_token,
 )
+from backlot.core.apps import upload_limit
 from backlot.core.db import unit_of_work
 from backlot.core.deps import SessionDep, StateDep
 from backlot.core.errors import ProblemError, problem_responses
@@ -125,6 +126,7 @@ _CREATE_BODY = {
     responses=problem_responses(403, 415),
     openapi_extra={"requestBody": _CREATE_BODY},
 )
+@upload_limit(lambda settings: settings.video_max_upload_bytes)
 async def create_video(
     request: Request, state: StateDep, session: SessionDep, user: CurrentPrincipal
 ) -> Any:

@@ -1,5 +1,5 @@
-"""Fan-out inside one process: one bus subscription per room with local sockets, each
-event encoded once and queued to every socket of the room.
+"""Fan-out to the workspace sockets of one process: the core hub's one bus subscription
+per room with local sockets, each event encoded once and queued to every socket of the room.
 
 Every socket has its own queue and writer, so a slow reader delays nobody: when too many
 events wait for it, it is dropped (close 1013) and reconnects with `since`.
@@ -8,15 +8,11 @@ events wait for it, it is dropped (close 1013) and reconnects with `since`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
-from backlot.core.bus import EventBus
+from backlot.core.bus import Event, EventBus
+from backlot.core.bus.hub import ChannelHub
 from backlot.workspace.protocol import encode
-
-log = logging.getLogger("backlot.workspace")
 
 
 def room_channel(room_id: str) -> str:
@@ -66,71 +62,18 @@ class Outbox:
             self._on_drop()
 
 
-@dataclass
-class _Room:
-    outboxes: set[Outbox] = field(default_factory=set)
-    ready: asyncio.Event = field(default_factory=asyncio.Event)
-    task: asyncio.Task[None] | None = None
+def room_hub(bus: EventBus) -> ChannelHub[Outbox]:
+    """The process's room subscriptions: each event encoded once, offered to every
+    socket of the room; when a subscription breaks, its sockets are dropped and resume
+    with `since`."""
 
+    async def deliver(event: Event, outboxes: frozenset[Outbox]) -> None:
+        frame = encode(event.type, {**event.data, "seq": event.seq})
+        for outbox in outboxes:
+            outbox.offer(event.seq, frame)
 
-class RoomHub:
-    def __init__(self, bus: EventBus) -> None:
-        self._bus = bus
-        self._rooms: dict[str, _Room] = {}
-        self._guard = asyncio.Lock()
+    def lost(outboxes: frozenset[Outbox]) -> None:
+        for outbox in outboxes:
+            outbox.drop()
 
-    async def join(self, room_id: str, outbox: Outbox) -> None:
-        """From when this returns, every event of the room reaches `outbox`."""
-        async with self._guard:
-            room = self._rooms.get(room_id)
-            if room is None:
-                room = self._rooms[room_id] = _Room()
-                room.task = asyncio.create_task(
-                    self._forward(room_id, room), name=f"workspace-room-{room_id}"
-                )
-            room.outboxes.add(outbox)
-        ready = asyncio.ensure_future(room.ready.wait())
-        assert room.task is not None
-        await asyncio.wait({ready, room.task}, return_when=asyncio.FIRST_COMPLETED)
-        if not room.ready.is_set():
-            ready.cancel()
-            await self.leave(room_id, outbox)
-            raise RuntimeError("the room's event subscription failed")
-
-    async def leave(self, room_id: str, outbox: Outbox) -> None:
-        async with self._guard:
-            room = self._rooms.get(room_id)
-            if room is None:
-                return
-            room.outboxes.discard(outbox)
-            if room.outboxes:
-                return
-            del self._rooms[room_id]
-        if room.task is not None:
-            room.task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await room.task
-
-    async def _forward(self, room_id: str, room: _Room) -> None:
-        try:
-            async with self._bus.subscribe(room_channel(room_id)) as subscription:
-                room.ready.set()
-                async for event in subscription:
-                    frame = encode(event.type, {**event.data, "seq": event.seq})
-                    for outbox in list(room.outboxes):
-                        outbox.offer(event.seq, frame)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("workspace room %s lost its event subscription", room_id)
-            for outbox in list(room.outboxes):
-                outbox.drop()  # its sockets reconnect and resume with `since`
-            raise
-
-    async def close(self) -> None:
-        for room_id in list(self._rooms):
-            room = self._rooms.pop(room_id)
-            if room.task is not None:
-                room.task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await room.task
+    return ChannelHub(bus, deliver, lost)

@@ -1,21 +1,20 @@
-"""Who is in a room, shared by every process: one entry per socket in a lock store.
+"""Who is in a room, shared by every process: two presences (core/presence.py) of the
+room's sockets, by client id.
 
-Each entry is a lock on the socket's client id held by the room's `online` owner, so the
-store's per-owner limit is the room's `max_users`, checked and taken in one atomic step:
-two people racing for the last seat cannot both get it. Entries of a process that died
-lapse after `ttl` and the sweeper announces those users as gone.
-
-A second store holds the same seats by who took them (a client address for anonymous
-visitors, the user when signed in), so one client cannot take every seat of a room.
+The seats are all held by the room's one `online` member, so that member's limit is the
+room's `max_users`. Entries of a process that died lapse and the sweeper announces those
+users as gone. The second presence holds the same sockets by who connected (a client
+address for anonymous visitors, the user when signed in), so one client cannot take every
+seat of a room.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
-from backlot.core.locks import Denial, Lock, LockStore, ReleaseOutcome
+from backlot.core.locks import Lock
+from backlot.core.presence import Presence
 
 ONLINE = "online"
 
@@ -40,9 +39,10 @@ class Seating(StrEnum):
     too_many_seats = "too_many_seats"  # this client holds its share of the room already
 
 
-class Presence:
-    def __init__(self, store: LockStore, holders: LockStore, ttl: timedelta) -> None:
-        self.store, self.holders, self.ttl = store, holders, ttl
+class RoomPresence:
+    def __init__(self, seats: Presence, holders: Presence) -> None:
+        self.seats, self.holders = seats, holders
+        self.ttl = seats.ttl
 
     async def enter(
         self,
@@ -54,29 +54,21 @@ class Presence:
         max_per_holder: int,
     ) -> Seating:
         """Take a seat for `holder` (who connects), within both limits."""
-        mine = await self.holders.acquire(
-            room_id, client_id, holder, self.ttl, max_per_owner=max_per_holder
-        )
-        if isinstance(mine, Denial):
+        if not await self.holders.enter(room_id, client_id, holder, limit=max_per_holder):
             return Seating.too_many_seats
-        result = await self.store.acquire(
-            room_id, client_id, ONLINE, self.ttl, max_per_owner=max_users, info=info
-        )
-        if isinstance(result, Denial):
-            await self.holders.release(room_id, client_id, holder)
+        if not await self.seats.enter(room_id, client_id, ONLINE, info=info, limit=max_users):
+            await self.holders.leave(room_id, client_id, holder)
             return Seating.room_full
         return Seating.seated
 
     async def touch(self, room_id: str, client_id: str, info: dict[str, Any], holder: str) -> None:
-        # The seat is ours already, so this renews it whatever the limit.
-        await self.store.acquire(room_id, client_id, ONLINE, self.ttl, info=info)
-        await self.holders.acquire(room_id, client_id, holder, self.ttl)
+        await self.seats.touch(room_id, client_id, ONLINE, info=info)
+        await self.holders.touch(room_id, client_id, holder)
 
     async def leave(self, room_id: str, client_id: str, holder: str) -> bool:
         """Give the seat up; False when the sweeper took it (and announced it) first."""
-        await self.holders.release(room_id, client_id, holder)
-        left = await self.store.release(room_id, client_id, ONLINE)
-        return left.outcome in (ReleaseOutcome.released, ReleaseOutcome.expired)
+        await self.holders.leave(room_id, client_id, holder)
+        return await self.seats.leave(room_id, client_id, ONLINE)
 
     def user(self, entry: Lock) -> dict[str, Any]:
         return {
@@ -87,7 +79,7 @@ class Presence:
         }
 
     async def users(self, room_id: str) -> list[dict[str, Any]]:
-        return [self.user(entry) for entry in await self.store.holders(room_id)]
+        return [self.user(entry) for entry in await self.seats.entries(room_id)]
 
     @staticmethod
     def color_for(users: list[dict[str, Any]]) -> str:
@@ -96,4 +88,8 @@ class Presence:
 
     async def sweep(self) -> list[Lock]:
         await self.holders.sweep()  # lapsed with their seats; nothing to announce
-        return await self.store.sweep()
+        return await self.seats.sweep()
+
+    async def close(self) -> None:
+        await self.seats.close()
+        await self.holders.close()

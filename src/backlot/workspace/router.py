@@ -16,6 +16,7 @@ from backlot.core.params import Limit, Offset
 from backlot.core.state import app_state
 from backlot.workspace import service
 from backlot.workspace.commits import Author, apply_commit
+from backlot.workspace.deps import RuntimeDep
 from backlot.workspace.models import WorkspaceRoom, WorkspaceSnapshot
 from backlot.workspace.runtime import WorkspaceRuntime
 from backlot.workspace.schemas import (
@@ -43,18 +44,12 @@ VersionPath = Annotated[int, Path(ge=1, le=2_147_483_647)]
 _ITEM = problem_responses(404)
 
 
-async def _runtime(request: Request) -> WorkspaceRuntime:
-    runtime: WorkspaceRuntime = request.app.state.workspace
-    return runtime
-
-
 async def _maybe_actor(
     request: Request, state: StateDep, user_id: Annotated[int | None, Depends(bearer_user_id)]
 ) -> Principal | None:
     return None if user_id is None else await principal_of(request, state, user_id)
 
 
-RuntimeDep = Annotated[WorkspaceRuntime, Depends(_runtime)]
 MaybeActor = Annotated[Principal | None, Depends(_maybe_actor)]
 
 
@@ -199,5 +194,5 @@ async def restore_snapshot(
 @socket_router.websocket("/ws/workspace/{room_id}")
 async def workspace_socket(websocket: WebSocket, room_id: str) -> None:
     """Seed 002's protocol; see the README's message table."""
-    runtime: WorkspaceRuntime = websocket.app.state.workspace
-    await WorkspaceSocket(websocket, app_state(websocket), runtime, room_id).run()
+    state = app_state(websocket)
+    await WorkspaceSocket(websocket, state, state.runtimes.get(WorkspaceRuntime), room_id).run()

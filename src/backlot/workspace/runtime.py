@@ -5,18 +5,23 @@ listener that closes the sockets of users whose sessions ended."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 from typing import Any
 
+from backlot.accounts.principal import Principal
+from backlot.accounts.runtime import AccountsRuntime
+from backlot.core.apps import AppHost, ScheduledJob
 from backlot.core.background import BackgroundLoops
+from backlot.core.cache import RowCache
 from backlot.core.locks import Lock, LockStore, build_lock_store
-from backlot.core.state import AppState
+from backlot.core.presence import Presence
 from backlot.workspace.commits import CommitTurns
-from backlot.workspace.hub import RoomHub, room_channel
-from backlot.workspace.presence import Presence
+from backlot.workspace.hub import room_channel, room_hub
+from backlot.workspace.presence import RoomPresence
 from backlot.workspace.signed_in import SignedInSockets
+from backlot.workspace.snapshots import thin_snapshots
 
 
 def epoch_ms(lock: Lock) -> int:
@@ -38,77 +43,83 @@ def lock_cleared(lock: Lock, reason: str) -> dict[str, Any]:
     return {"blockId": lock.resource, "owner": None, "token": lock.token, "reason": reason}
 
 
-@dataclass
 class WorkspaceRuntime:
-    locks: LockStore
-    presence: Presence
-    leases: LockStore
-    turns: CommitTurns
-    hub: RoomHub
-    signed_in: SignedInSockets = field(default_factory=SignedInSockets)
-    loops: BackgroundLoops = field(default_factory=BackgroundLoops)
-
-    @classmethod
-    def build(cls, state: AppState) -> WorkspaceRuntime:
+    def __init__(self, host: AppHost) -> None:
+        state = self.state = host.state
         settings, prefix = state.settings, state.settings.redis_prefix
         idle = settings.workspace_idle_timeout_seconds
         # A live socket renews its seat well within this; only a dead process's lapse.
         seat_ttl = timedelta(seconds=idle + max(5.0, idle / 2))
-        leases = build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace-turn:")
-        return cls(
-            locks=build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace:"),
-            presence=Presence(
-                build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace-seat:"),
-                build_lock_store(state.redis, state.clock, prefix=f"{prefix}workspace-holder:"),
-                seat_ttl,
-            ),
-            leases=leases,
-            turns=CommitTurns(leases),
-            hub=RoomHub(state.bus),
-        )
 
-    async def announce_cleared(
-        self, state: AppState, room_id: str, locks: list[Lock], reason: str
-    ) -> None:
+        def store(keyspace: str) -> LockStore:
+            return build_lock_store(state.redis, state.clock, prefix=f"{prefix}{keyspace}:")
+
+        self.locks = store("workspace")
+        self.presence = RoomPresence(
+            seats=Presence(store("workspace-seat"), seat_ttl),
+            holders=Presence(store("workspace-holder"), seat_ttl),
+        )
+        self.leases = store("workspace-turn")
+        self.turns = CommitTurns(self.leases)
+        self.hub = room_hub(state.bus)
+        self.signed_in = SignedInSockets()
+        self.loops = BackgroundLoops()
+
+    @property
+    def principals(self) -> RowCache[Principal]:
+        return self.state.runtimes.get(AccountsRuntime).principals
+
+    def scheduled_jobs(self) -> Sequence[ScheduledJob]:
+        settings = self.state.settings
+        return [
+            ScheduledJob(
+                "workspace.thin_snapshots",
+                settings.workspace_retention_interval_seconds,
+                partial(thin_snapshots, settings=settings),
+            )
+        ]
+
+    async def announce_cleared(self, room_id: str, locks: list[Lock], reason: str) -> None:
         for lock in locks:
-            await state.bus.publish(
+            await self.state.bus.publish(
                 room_channel(room_id), "LOCK_UPDATE", lock_cleared(lock, reason)
             )
 
-    async def depart(
-        self, state: AppState, room_id: str, client_id: str, nickname: str, reason: str
-    ) -> None:
+    async def depart(self, room_id: str, client_id: str, nickname: str, reason: str) -> None:
         """A client is gone: free its locks, then say so (each announced once)."""
         released = await self.locks.release_owner(room_id, client_id)
-        await self.announce_cleared(state, room_id, released.expired, "expired")
-        await self.announce_cleared(state, room_id, released.released, reason)
-        await state.bus.publish(
+        await self.announce_cleared(room_id, released.expired, "expired")
+        await self.announce_cleared(room_id, released.released, reason)
+        await self.state.bus.publish(
             room_channel(room_id),
             "USER_LEFT",
             {"clientId": client_id, "nickname": nickname, "reason": reason},
         )
 
-    async def sweep_once(self, state: AppState) -> None:
+    async def sweep_once(self) -> None:
         for lock in await self.locks.sweep():
-            await self.announce_cleared(state, lock.scope, [lock], "expired")
+            await self.announce_cleared(lock.scope, [lock], "expired")
         for seat in await self.presence.sweep():
             nickname = str(seat.info.get("nickname", ""))
-            await self.depart(state, seat.scope, seat.resource, nickname, "timeout")
+            await self.depart(seat.scope, seat.resource, nickname, "timeout")
         await self.leases.sweep()
 
-    def start(self, state: AppState) -> None:
+    async def start(self) -> None:
         self.loops.repeat(
             "workspace sweep",
-            partial(self.sweep_once, state),
-            lambda: state.settings.lock_sweep_interval_seconds,
+            self.sweep_once,
+            lambda: self.state.settings.lock_sweep_interval_seconds,
         )
         # Runs until stopped; restarted a second later if the bus fails under it.
         self.loops.repeat(
-            "workspace session ends", partial(self.signed_in.listen, state.bus), lambda: 1.0
+            "workspace session ends",
+            partial(self.signed_in.listen, self.state.bus),
+            lambda: 1.0,
         )
 
     async def stop(self) -> None:
         await self.loops.stop()
         await self.hub.close()
-        for store in (self.locks, self.presence.store, self.presence.holders, self.leases):
+        await self.presence.close()
+        for store in (self.locks, self.leases):
             await store.close()

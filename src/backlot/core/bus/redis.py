@@ -3,9 +3,12 @@ the channel's stream (the replay window) and publishes it; one pub/sub connectio
 process fans it out to local subscribers.
 
 Keys: `<prefix>bus:{channel}` (stream, entry id `0-<seq>`), `<prefix>bus-seq:{channel}`
-(counter); pub/sub channel `<prefix>bus:{channel}`. Both keys expire after `retention`
-of silence. Pub/sub is at-most-once (a process whose connection drops misses events);
-`seq` and `since` are how clients notice and catch up.
+(counter); pub/sub channel `<prefix>bus:db<N>:{channel}`. Both keys expire after
+`retention` of silence. Pub/sub channels belong to the whole Redis server, not to a
+database, so theirs name the database too: services sharing one Redis on different
+databases (or prefixes) do not hear each other. Pub/sub is at-most-once (a process
+whose connection drops misses events); `seq` and `since` are how clients notice and catch
+up.
 """
 
 from __future__ import annotations
@@ -39,6 +42,8 @@ class RedisEventBus:
     ) -> None:
         self._redis = redis
         self._prefix = prefix
+        database = redis.connection_pool.connection_kwargs.get("db", 0)
+        self._topic_prefix = f"{prefix}bus:db{database}:"
         self._window = window
         self._retention_ms = int(retention.total_seconds() * 1000)
         script = (resources.files("backlot.core.bus") / "publish.lua").read_text()
@@ -52,38 +57,47 @@ class RedisEventBus:
     def _key(self, channel: str) -> str:
         return f"{self._prefix}bus:{{{check_channel(channel)}}}"
 
+    def _topic(self, channel: str) -> str:
+        """The channel's pub/sub channel."""
+        return f"{self._topic_prefix}{{{check_channel(channel)}}}"
+
     async def publish(self, channel: str, type: str, data: dict[str, Any]) -> Event:
-        key = self._key(channel)
         seq = await self._publish(
-            keys=[key, f"{self._prefix}bus-seq:{{{channel}}}"],
-            args=[key, json.dumps(type), json.dumps(data), self._window, self._retention_ms],
+            keys=[self._key(channel), f"{self._prefix}bus-seq:{{{channel}}}"],
+            args=[
+                self._topic(channel),
+                json.dumps(type),
+                json.dumps(data),
+                self._window,
+                self._retention_ms,
+            ],
         )
         return Event(channel, int(seq), type, data)
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[LocalSubscription]:
-        key = self._key(channel)
+        topic = self._topic(channel)
         subscriber = LocalSubscription()
         async with self._lock:
-            first = key not in self._subscribers
-            self._subscribers.setdefault(key, set()).add(subscriber)
+            first = topic not in self._subscribers
+            self._subscribers.setdefault(topic, set()).add(subscriber)
             if first:
-                await self._listen(key)
+                await self._listen(topic)
         try:
             yield subscriber
         finally:
             async with self._lock:
-                self._subscribers[key].discard(subscriber)
-                if not self._subscribers[key]:
-                    del self._subscribers[key]
+                self._subscribers[topic].discard(subscriber)
+                if not self._subscribers[topic]:
+                    del self._subscribers[topic]
                     if self._pubsub is not None:
-                        await self._pubsub.unsubscribe(key)
+                        await self._pubsub.unsubscribe(topic)
 
-    async def _listen(self, key: str) -> None:
+    async def _listen(self, topic: str) -> None:
         if self._pubsub is None:
             self._pubsub = self._redis.pubsub()
-        confirmed = self._confirmed[key] = asyncio.Event()
-        await self._pubsub.subscribe(key)
+        confirmed = self._confirmed[topic] = asyncio.Event()
+        await self._pubsub.subscribe(topic)
         if self._reader is None or self._reader.done():
             self._reader = asyncio.create_task(self._read(), name="backlot-bus-reader")
         # Only once Redis confirms is every later PUBLISH guaranteed to reach us.
@@ -102,18 +116,18 @@ class RedisEventBus:
                 continue
             if message is None:
                 continue
-            key = message["channel"].decode()
+            topic = message["channel"].decode()
             if message["type"] == "subscribe":
-                if key in self._confirmed:
-                    self._confirmed.pop(key).set()
+                if topic in self._confirmed:
+                    self._confirmed.pop(topic).set()
             elif message["type"] == "message":
-                self._deliver(key, message["data"])
+                self._deliver(topic, message["data"])
 
-    def _deliver(self, key: str, raw: bytes) -> None:
+    def _deliver(self, topic: str, raw: bytes) -> None:
         payload = json.loads(raw)
-        channel = key[len(self._prefix) + len("bus:{") : -1]
+        channel = topic[len(self._topic_prefix) + 1 : -1]
         event = Event(channel, int(payload["seq"]), payload["type"], payload["data"])
-        for subscriber in self._subscribers.get(key, ()):
+        for subscriber in self._subscribers.get(topic, ()):
             subscriber.queue.put_nowait(event)
 
     async def since(self, channel: str, seq: int) -> list[Event] | None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from backlot.core.settings import Settings
 from backlot.core.storage.base import (
     DEFAULT_CONTENT_TYPE,
     ObjectInfo,
@@ -30,21 +29,28 @@ __all__ = [
 ]
 
 
-def build_object_store(settings: Settings) -> ObjectStore:
-    url = settings.storage_url or str(settings.var_dir / "objects")
+def build_object_store(
+    url: str,
+    *,
+    s3_endpoint: str | None = None,
+    s3_region: str = "us-east-1",
+    s3_access_key_id: str | None = None,
+    s3_secret_access_key: str | None = None,
+) -> ObjectStore:
+    """The store at `url`: `s3://bucket/prefix` (with its endpoint and credentials), or a
+    local directory (a path or `file://` URL)."""
     parts = urlsplit(url)
     match parts.scheme:
         case "s3":
             from backlot.core.storage.s3 import S3ObjectStore  # only the scaled shape needs it
 
-            secret = settings.s3_secret_access_key
             return S3ObjectStore(
                 parts.netloc,
                 prefix=parts.path,
-                endpoint=settings.s3_endpoint_url,
-                region=settings.s3_region,
-                access_key_id=settings.s3_access_key_id,
-                secret_access_key=secret.get_secret_value() if secret else None,
+                endpoint=s3_endpoint,
+                region=s3_region,
+                access_key_id=s3_access_key_id,
+                secret_access_key=s3_secret_access_key,
             )
         case "file" | "":
             from backlot.core.storage.local import LocalObjectStore
