@@ -15,17 +15,16 @@ from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, scoped_user_
 from backlot.core.apps import upload_limit
 from backlot.core.db import unit_of_work
 from backlot.core.deps import StateDep
-from backlot.core.errors import ProblemError, not_found, problem_responses, unauthorized
-from backlot.core.jobs import JobState
-from backlot.core.scheduling import insert_ignore
+from backlot.core.errors import problem_responses, unauthorized
 from backlot.core.state import AppState
 from backlot.core.streaming import object_response
 from backlot.core.webhooks import WebhookError, verify
+from backlot.dubbing import service
 from backlot.dubbing.audiences import ATTEMPT_AUDIENCE, PROGRESS_AUDIENCE
 from backlot.dubbing.deps import DubbingDep, LineIdPath
 from backlot.dubbing.events import event_id, job_events
 from backlot.dubbing.external import WEBHOOK_PATH, webhook_secrets
-from backlot.dubbing.models import Job, WebhookDelivery
+from backlot.dubbing.models import Job
 from backlot.dubbing.presenter import job_result
 from backlot.dubbing.recordings import submit_attempt
 from backlot.dubbing.schemas import AnalysisComplete, JobAccepted, JobResult
@@ -37,12 +36,9 @@ JobIdPath = Annotated[str, Path(pattern=r"^[0-9a-f]{32}$", description="A job id
 router = APIRouter(prefix="/v1/tokens", tags=["dubbing"], responses=problem_responses(401, 422))
 
 
-async def owned_job(state: AppState, user_id: int, job_id: str) -> Job:
+async def owned_job(state: AppState, *, user_id: int, job_id: str) -> Job:
     async with unit_of_work(state.sessionmaker) as session:
-        job = await session.get(Job, job_id)
-    if job is None or job.user_id != user_id:
-        raise not_found("Job", code="job_not_found")  # another's job is no one's
-    return job
+        return await service.owned_job(session, user_id=user_id, job_id=job_id)
 
 
 @router.post(
@@ -98,7 +94,7 @@ async def analysis_progress(
     get exactly what was missed; a late client first gets the current state. The stream
     ends after the terminal event."""
     user_id = await scoped_user_id(request, state, bearer, token, PROGRESS_AUDIENCE, job=job_id)
-    await owned_job(state, user_id, job_id)
+    await owned_job(state, user_id=user_id, job_id=job_id)
     since = event_id(last_event_id)
     return StreamingResponse(
         job_events(state, job_id=job_id, since=since),
@@ -110,7 +106,7 @@ async def analysis_progress(
 @router.get("/analysis-result/{job_id}", response_model=JobResult, responses=problem_responses(404))
 async def analysis_result(state: StateDep, user: CurrentPrincipal, job_id: JobIdPath) -> Any:
     """The job and, once completed, its scores and detailed feedback."""
-    return job_result(await owned_job(state, user.id, job_id))
+    return job_result(await owned_job(state, user_id=user.id, job_id=job_id))
 
 
 @router.get(
@@ -128,7 +124,7 @@ async def attempt_audio(
     """The recording of a job: for its owner, and for the analysis server through the
     job-scoped URL it was sent."""
     user_id = await scoped_user_id(request, state, bearer, token, ATTEMPT_AUDIENCE, job=job_id)
-    job = await owned_job(state, user_id, job_id)
+    job = await owned_job(state, user_id=user_id, job_id=job_id)
     return await object_response(request, state.storage, job.audio_key, filename=f"{job_id}")
 
 
@@ -155,18 +151,11 @@ async def analysis_complete(request: Request, state: StateDep, dubbing: DubbingD
             [{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]
         ) from exc
     async with unit_of_work(state.sessionmaker) as session:
-        first = await session.execute(
-            insert_ignore(session, WebhookDelivery)
-            .values(id=delivery[:200], job_id=message.job_id)
-            .returning(WebhookDelivery.id)
+        first = await service.record_delivery(
+            session, delivery_id=delivery[:200], job_id=message.job_id
         )
-        if first.first() is None:
-            return {"status": "duplicate", "job_id": message.job_id}
-        job = await session.get(Job, message.job_id)
-        if job is None:
-            raise not_found("Job", code="job_not_found")
-        if job.state != JobState.running.value:
-            raise ProblemError(409, "job_finished", f"The job is {job.state}, not running.")
+    if not first:
+        return {"status": "duplicate", "job_id": message.job_id}
     # The delivery is recorded; the job's change goes through the rows' guarded update.
     if message.scores is not None:
         feedback = (message.detailed_feedback or {}) | {"monotone": False}

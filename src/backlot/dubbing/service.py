@@ -18,7 +18,7 @@ from backlot.core.jobs import JobState
 from backlot.core.paging import fetch_page
 from backlot.core.scheduling import insert_ignore
 from backlot.core.storage import ObjectInfo, ObjectStore
-from backlot.dubbing.models import Actor, Bookmark, Job, Line, Script
+from backlot.dubbing.models import Actor, Bookmark, Job, Line, Script, WebhookDelivery
 from backlot.dubbing.schemas import (
     DayProgress,
     DimensionSummary,
@@ -227,6 +227,31 @@ async def require_job_room(
             retry_after=JOB_RETRY_AFTER_SECONDS,
             limit=limit,
         )
+
+
+async def owned_job(session: AsyncSession, *, user_id: int, job_id: str) -> Job:
+    job = await session.get(Job, job_id)
+    if job is None or job.user_id != user_id:
+        raise not_found("Job", code="job_not_found")  # another's job is no one's
+    return job
+
+
+async def record_delivery(session: AsyncSession, *, delivery_id: str, job_id: str) -> bool:
+    """Record a webhook delivery for a running job: True the first time, False for a
+    repeat (applied already); unknown jobs are 404, finished ones 409."""
+    first = await session.execute(
+        insert_ignore(session, WebhookDelivery)
+        .values(id=delivery_id, job_id=job_id)
+        .returning(WebhookDelivery.id)
+    )
+    if first.first() is None:
+        return False
+    job = await session.get(Job, job_id)
+    if job is None:
+        raise not_found("Job", code="job_not_found")
+    if job.state != JobState.running.value:
+        raise ProblemError(409, "job_finished", f"The job is {job.state}, not running.")
+    return True
 
 
 def new_audio_key(kind: str) -> str:
