@@ -16,11 +16,10 @@ from pydantic import ValidationError
 from sqlalchemy import update
 
 from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, scoped_user_id, url_token
-from backlot.core.db import after_commit, on_rollback, unit_of_work
+from backlot.core.db import after_commit, insert_ignore, on_rollback, unit_of_work
 from backlot.core.deps import StateDep
 from backlot.core.errors import ProblemError, not_found, problem_responses, unauthorized
 from backlot.core.params import IdPath
-from backlot.core.scheduling import insert_ignore
 from backlot.core.state import AppState
 from backlot.core.streaming import object_response
 from backlot.core.webhooks import WebhookError, verify

@@ -13,10 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import Corporation, PlanType, User
 from backlot.accounts.principal import Actor
-from backlot.core.db import after_commit, on_rollback
+from backlot.core.db import after_commit, insert_ignore, on_rollback
 from backlot.core.errors import ProblemError, forbidden, not_found
 from backlot.core.paging import fetch_page
-from backlot.core.scheduling import insert_ignore
 from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.videos.models import VIEW_REWARD_POINTS, Video, VideoViewLog
 

@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.principal import Actor
+from backlot.core.db import insert_ignore
 from backlot.core.errors import ProblemError, bad_request, conflict, not_found
 from backlot.core.paging import fetch_page
-from backlot.core.scheduling import insert_ignore
 from backlot.workspace.models import Visibility, WorkspaceRoom, WorkspaceSnapshot
 
 ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
