@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from backlot.accounts.models import Role, User
+from backlot.core.errors import forbidden
 
 
 class Actor(Protocol):
@@ -48,3 +49,9 @@ class Principal:
             is_superuser=user.is_superuser,
             session_generation=user.session_generation,
         )
+
+
+def require_corporation_admin(actor: Actor) -> None:
+    """403 unless the actor is an admin of a corporation (the apps' admin-only actions)."""
+    if not actor.is_corporation_admin:
+        raise forbidden("Only the corporation's admins may do this.")

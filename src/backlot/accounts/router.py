@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from backlot.accounts import auth, email_flows
@@ -39,7 +38,13 @@ from backlot.accounts.throttle import (
 )
 from backlot.core.clock import Clock
 from backlot.core.deps import BusDep, ClockDep, SessionDep, StateDep
-from backlot.core.errors import ProblemError, problem_response, problem_responses, unauthorized
+from backlot.core.errors import (
+    ProblemError,
+    invalid_request,
+    problem_response,
+    problem_responses,
+    unauthorized,
+)
 from backlot.core.paging import Page
 from backlot.core.params import MAX_ID, IdPath, Limit, Offset
 
@@ -173,9 +178,7 @@ async def _login_credentials(request: Request) -> LoginRequest:
             return LoginRequest.model_validate_json(raw)
         return LoginRequest.model_validate(raw)
     except ValidationError as exc:
-        raise RequestValidationError(
-            [{**err, "loc": (source, *err["loc"])} for err in exc.errors(include_input=False)]
-        ) from exc
+        raise invalid_request(exc, source=source) from exc
 
 
 @auth_router.post(

@@ -7,12 +7,11 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from backlot.accounts.deps import CurrentPrincipal, CurrentUser
 from backlot.core.deps import ClockDep, LocksDep, SessionDep, StateDep, StorageDep
-from backlot.core.errors import not_found, problem_responses
+from backlot.core.errors import invalid_request, not_found, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.settings import Settings
@@ -248,8 +247,7 @@ async def upload_file(
             {"name": name or PurePosixPath(file.filename or "").name}
         )
     except ValidationError as exc:  # answered like any other bad field of the form
-        errors = [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
-        raise RequestValidationError(errors) from exc
+        raise invalid_request(exc) from exc
     await service.file_name_free(state.sessionmaker, project_id, chosen.name)
     content = await store_upload(
         state.storage,

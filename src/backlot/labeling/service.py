@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backlot.accounts.principal import Actor
+from backlot.accounts.principal import Actor, require_corporation_admin
 from backlot.core.cache import RowCache
 from backlot.core.clock import Clock
 from backlot.core.db import after_commit, on_rollback
@@ -28,11 +28,6 @@ from backlot.labeling.models import LabelingFile, LabelingProject, LockEvent
 from backlot.labeling.schemas import LockRead, ReleaseReason
 
 # --- projects and files ---------------------------------------------------------------
-
-
-def _require_admin(actor: Actor) -> None:
-    if not actor.is_corporation_admin:
-        raise forbidden("Only the corporation's admins may do this.")
 
 
 async def get_project(session: AsyncSession, actor: Actor, project_id: int) -> LabelingProject:
@@ -56,7 +51,7 @@ async def list_projects(
 
 
 async def create_project(session: AsyncSession, actor: Actor, name: str) -> LabelingProject:
-    _require_admin(actor)
+    require_corporation_admin(actor)
     assert actor.corporation_id is not None
     project = LabelingProject(corporation_id=actor.corporation_id, name=name)
     session.add(project)
@@ -68,7 +63,7 @@ async def rename_project(
     session: AsyncSession, actor: Actor, project_id: int, name: str
 ) -> LabelingProject:
     project = await get_project(session, actor, project_id)
-    _require_admin(actor)
+    require_corporation_admin(actor)
     project.name = name
     await _flush_unique(session, "project_exists", f"A project named {name} exists.")
     return project
@@ -78,7 +73,7 @@ async def delete_project(
     session: AsyncSession, locks: LockStore, store: ObjectStore, actor: Actor, project_id: int
 ) -> None:
     project = await get_project(session, actor, project_id)
-    _require_admin(actor)
+    require_corporation_admin(actor)
     keys = list(
         await session.scalars(
             select(LabelingFile.object_key).where(
@@ -171,7 +166,7 @@ async def get_file(session: AsyncSession, project: LabelingProject, file_id: int
 async def delete_file(
     session: AsyncSession, store: ObjectStore, actor: Actor, project: LabelingProject, file_id: int
 ) -> None:
-    _require_admin(actor)
+    require_corporation_admin(actor)
     file = await get_file(session, project, file_id)
     key = file.object_key
     await session.delete(file)
@@ -284,7 +279,7 @@ async def unlock_file(
 ) -> None:
     scope = str(project_id)
     if force:
-        _require_admin(actor)
+        require_corporation_admin(actor)
         release = await locks.force_release(scope, file_name)
         reason = ReleaseReason.forced
     else:
@@ -315,6 +310,6 @@ async def list_lock_events(
 ) -> tuple[list[LockEvent], int]:
     """The audit trail as written; call `LockJournal.flush()` first to include this
     process's latest changes."""
-    _require_admin(actor)
+    require_corporation_admin(actor)
     stmt = select(LockEvent).where(LockEvent.project_id == project.id).order_by(LockEvent.id.desc())
     return await fetch_page(session, stmt, limit, offset)

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
@@ -17,9 +16,10 @@ from backlot.accounts.deps import (
     scoped_user_id,
     url_token,
 )
+from backlot.accounts.principal import require_corporation_admin
 from backlot.core.db import unit_of_work
 from backlot.core.deps import SessionDep, StateDep
-from backlot.core.errors import ProblemError, problem_responses
+from backlot.core.errors import ProblemError, invalid_request, problem_responses
 from backlot.core.paging import Page
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.sniff import VIDEO_TYPES
@@ -71,10 +71,6 @@ def video_read(video: Video) -> VideoRead:
         created_at=video.created_at,
         updated_at=video.updated_at,
     )
-
-
-def _invalid(exc: ValidationError) -> RequestValidationError:
-    return RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in exc.errors()])
 
 
 @router.get("", response_model=Page[VideoRead], responses=problem_responses(403))
@@ -130,13 +126,13 @@ async def create_video(
 ) -> Any:
     """Admins add a video: upload a file (multipart `file` + `name`, streamed to storage)
     or register an external URL (multipart or JSON `file_path` + `name`, seed 001)."""
-    service.require_admin(user)  # before a byte of the body is read
+    require_corporation_admin(user)  # before a byte of the body is read
     kind = request.headers.get("content-type", "")
     if kind.startswith("application/json"):
         try:
             body = VideoRegister.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise _invalid(exc) from exc
+            raise invalid_request(exc) from exc
         url = await check_public_url(body.file_path, state.settings.video_url_allowed_hosts)
         return video_read(await service.add_registered(session, user, body.name, url))
     if not kind.startswith("multipart/form-data"):
@@ -156,7 +152,7 @@ async def create_video(
             if isinstance(file_path, str):
                 register = VideoRegister.model_validate({"name": name, "file_path": file_path})
         except ValidationError as exc:
-            raise _invalid(exc) from exc
+            raise invalid_request(exc) from exc
         if isinstance(file_path, str):
             allowed = state.settings.video_url_allowed_hosts
             checked = await check_public_url(register.file_path, allowed)

@@ -12,17 +12,12 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import Corporation, PlanType, User
-from backlot.accounts.principal import Actor
+from backlot.accounts.principal import Actor, require_corporation_admin
 from backlot.core.db import after_commit, insert_ignore, on_rollback
-from backlot.core.errors import ProblemError, forbidden, not_found
+from backlot.core.errors import ProblemError, not_found
 from backlot.core.paging import fetch_page
 from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.videos.models import VIEW_REWARD_POINTS, Video, VideoViewLog
-
-
-def require_admin(actor: Actor) -> None:
-    if not actor.is_corporation_admin:
-        raise forbidden("Only the corporation's admins may do this.")
 
 
 def _corporation_of(actor: Actor) -> int:
@@ -49,7 +44,7 @@ async def list_videos(
     session: AsyncSession, actor: Actor, deleted: bool, limit: int, offset: int
 ) -> tuple[list[Video], int]:
     if deleted:
-        require_admin(actor)
+        require_corporation_admin(actor)
     if actor.corporation_id is None:
         return [], 0
     stmt: Select[Video] = select(Video).where(Video.corporation_id == actor.corporation_id)
@@ -66,7 +61,7 @@ async def add_uploaded(
     session: AsyncSession, store: ObjectStore, actor: Actor, name: str, content: ObjectInfo
 ) -> Video:
     """The row of a video already in the store; the bytes go if the row does not."""
-    require_admin(actor)
+    require_corporation_admin(actor)
     video = Video(
         corporation_id=_corporation_of(actor),
         name=name,
@@ -82,7 +77,7 @@ async def add_uploaded(
 
 
 async def add_registered(session: AsyncSession, actor: Actor, name: str, url: str) -> Video:
-    require_admin(actor)
+    require_corporation_admin(actor)
     video = Video(
         corporation_id=_corporation_of(actor), name=name, source_url=url, uploaded_by_id=actor.id
     )
@@ -92,7 +87,7 @@ async def add_registered(session: AsyncSession, actor: Actor, name: str, url: st
 
 
 async def rename(session: AsyncSession, actor: Actor, video_id: int, name: str) -> Video:
-    require_admin(actor)
+    require_corporation_admin(actor)
     video = await get_video(session, actor, video_id)
     video.name = name
     await session.flush()
@@ -100,7 +95,7 @@ async def rename(session: AsyncSession, actor: Actor, video_id: int, name: str) 
 
 
 async def soft_delete(session: AsyncSession, actor: Actor, video_id: int, now: datetime) -> None:
-    require_admin(actor)
+    require_corporation_admin(actor)
     video = await get_video(session, actor, video_id)
     video.deleted_at = now
     await session.flush()
@@ -108,7 +103,7 @@ async def soft_delete(session: AsyncSession, actor: Actor, video_id: int, now: d
 
 async def restore(session: AsyncSession, actor: Actor, video_id: int, now: datetime) -> Video:
     """Paid plans only: the plan is read as it is now, never as the last job left it."""
-    require_admin(actor)
+    require_corporation_admin(actor)
     video = await get_video(session, actor, video_id, deleted=True)
     corporation = await session.get(Corporation, video.corporation_id)
     assert corporation is not None
