@@ -45,7 +45,7 @@ from backlot.core.errors import (
     problem_responses,
     unauthorized,
 )
-from backlot.core.paging import Page
+from backlot.core.paging import Page, page_of
 from backlot.core.params import MAX_ID, IdPath, Limit, Offset
 
 # Every route can meet these: malformed JSON, an oversized body, a schema mismatch.
@@ -286,9 +286,7 @@ async def list_users(
     ] = None,
 ) -> Any:
     items, total = await accounts_service.list_users(session, user, corporation_id, limit, offset)
-    return Page[UserRead](
-        items=[UserRead.model_validate(i) for i in items], total=total, limit=limit, offset=offset
-    )
+    return page_of(items, total, read=UserRead.model_validate, limit=limit, offset=offset)
 
 
 @users_router.post(
@@ -358,8 +356,8 @@ async def list_corporations(
     session: SessionDep, clock: ClockDep, user: CurrentUser, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     items, total = await accounts_service.list_corporations(session, user, limit, offset)
-    return Page[CorporationRead](
-        items=[_corporation_read(c, clock) for c in items], total=total, limit=limit, offset=offset
+    return page_of(
+        items, total, read=lambda c: _corporation_read(c, clock), limit=limit, offset=offset
     )
 
 

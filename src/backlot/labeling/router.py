@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from backlot.accounts.deps import CurrentPrincipal, CurrentUser
 from backlot.core.deps import ClockDep, LocksDep, SessionDep, StateDep, StorageDep
 from backlot.core.errors import invalid_request, not_found, problem_responses
-from backlot.core.paging import Page
+from backlot.core.paging import Page, page_of
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.settings import Settings
 from backlot.core.sniff import IMAGE_TYPES
@@ -122,12 +122,7 @@ async def list_projects(
 ) -> Any:
     """Projects of your corporation."""
     items, total = await service.list_projects(session, user, limit, offset)
-    return Page[ProjectRead](
-        items=[ProjectRead.model_validate(p) for p in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(items, total, read=ProjectRead.model_validate, limit=limit, offset=offset)
 
 
 @router.post(
@@ -198,11 +193,12 @@ async def list_files(
     files, total = await service.list_files(session, project, limit, offset)
     held = {lock.resource: lock for lock in await locks.holders(str(project.id))}
     now = clock.now()
-    items = [
-        _file_read(f, service.lock_read(held[f.name], now) if f.name in held else None)
-        for f in files
-    ]
-    return Page[FileRead](items=items, total=total, limit=limit, offset=offset)
+
+    def read(file: LabelingFile) -> FileRead:
+        lock = held.get(file.name)
+        return _file_read(file, None if lock is None else service.lock_read(lock, now))
+
+    return page_of(files, total, read=read, limit=limit, offset=offset)
 
 
 @router.post(
@@ -319,9 +315,4 @@ async def list_lock_events(
     await labeling.journal.flush()
     project = await service.get_project(session, user, project_id)
     items, total = await service.list_lock_events(session, user, project, limit, offset)
-    return Page[LockEventRead](
-        items=[LockEventRead.model_validate(i) for i in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(items, total, read=LockEventRead.model_validate, limit=limit, offset=offset)

@@ -20,7 +20,7 @@ from backlot.accounts.principal import require_corporation_admin
 from backlot.core.db import unit_of_work
 from backlot.core.deps import SessionDep, StateDep
 from backlot.core.errors import ProblemError, invalid_request, problem_responses
-from backlot.core.paging import Page
+from backlot.core.paging import Page, page_of
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.sniff import VIDEO_TYPES
 from backlot.core.storage import ObjectNotFoundError, ObjectStore
@@ -83,9 +83,7 @@ async def list_videos(
 ) -> Any:
     """Your corporation's videos, newest first."""
     items, total = await service.list_videos(session, user, deleted, limit, offset)
-    return Page[VideoRead](
-        items=[video_read(v) for v in items], total=total, limit=limit, offset=offset
-    )
+    return page_of(items, total, read=video_read, limit=limit, offset=offset)
 
 
 _CREATE_BODY = {
@@ -321,9 +319,4 @@ async def list_view_logs(
 ) -> Any:
     """Your views (each paid its points once); admins see their corporation's."""
     items, total = await service.list_view_logs(session, user, limit, offset)
-    return Page[ViewLogRead](
-        items=[ViewLogRead.model_validate(i) for i in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(items, total, read=ViewLogRead.model_validate, limit=limit, offset=offset)

@@ -11,7 +11,7 @@ from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, principal_of
 from backlot.accounts.principal import Principal
 from backlot.core.deps import SessionDep, StateDep
 from backlot.core.errors import problem_responses
-from backlot.core.paging import Page
+from backlot.core.paging import Page, page_of
 from backlot.core.params import Limit, Offset
 from backlot.core.state import app_state
 from backlot.workspace import service
@@ -113,9 +113,10 @@ async def list_rooms(
 ) -> Any:
     """Public rooms, and your corporation's members rooms when signed in; newest first."""
     items, total = await service.list_rooms(session, actor, limit, offset)
-    return Page[RoomRead](
-        items=[RoomRead.model_validate(room_read(r)) for r in items],
-        total=total,
+    return page_of(
+        items,
+        total,
+        read=lambda r: RoomRead.model_validate(room_read(r)),
         limit=limit,
         offset=offset,
     )
@@ -142,9 +143,10 @@ async def list_snapshots(
     """The room's saved workspaces, newest first (without their XML)."""
     room = await service.get_room(session, actor, room_id)
     items, total = await service.list_snapshots(session, room, limit, offset)
-    return Page[SnapshotRead](
-        items=[SnapshotRead.model_validate(snapshot_read(s)) for s in items],
-        total=total,
+    return page_of(
+        items,
+        total,
+        read=lambda s: SnapshotRead.model_validate(snapshot_read(s)),
         limit=limit,
         offset=offset,
     )
