@@ -87,7 +87,7 @@ async def add_user(
     return user
 
 
-async def revoke_all_refresh_tokens(session: AsyncSession, clock: Clock, user_id: int) -> None:
+async def revoke_all_refresh_tokens(session: AsyncSession, clock: Clock, *, user_id: int) -> None:
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
@@ -109,7 +109,9 @@ def _check_plan(plan_type: str, plan_expired_at: datetime | None) -> None:
 # --- corporations -------------------------------------------------------------------
 
 
-async def get_corporation(session: AsyncSession, actor: User, corporation_id: int) -> Corporation:
+async def get_corporation(
+    session: AsyncSession, *, actor: User, corporation_id: int
+) -> Corporation:
     corporation = await session.get(Corporation, corporation_id)
     if corporation is None or not (actor.is_superuser or actor.corporation_id == corporation_id):
         raise not_found("Corporation")
@@ -119,7 +121,7 @@ async def get_corporation(session: AsyncSession, actor: User, corporation_id: in
 
 
 async def list_corporations(
-    session: AsyncSession, actor: User, limit: int, offset: int
+    session: AsyncSession, *, actor: User, limit: int, offset: int
 ) -> tuple[list[Corporation], int]:
     stmt = select(Corporation).order_by(Corporation.id)
     if not actor.is_superuser:
@@ -130,7 +132,7 @@ async def list_corporations(
 
 
 async def create_corporation(
-    session: AsyncSession, actor: User, data: CorporationCreate
+    session: AsyncSession, *, actor: User, data: CorporationCreate
 ) -> Corporation:
     if not actor.is_superuser:
         raise forbidden("Only the platform superuser creates corporations.")
@@ -140,9 +142,9 @@ async def create_corporation(
 
 
 async def update_corporation(
-    session: AsyncSession, actor: User, corporation_id: int, data: CorporationUpdate
+    session: AsyncSession, *, actor: User, corporation_id: int, data: CorporationUpdate
 ) -> Corporation:
-    corporation = await get_corporation(session, actor, corporation_id)
+    corporation = await get_corporation(session, actor=actor, corporation_id=corporation_id)
     changes = data.model_dump(exclude_unset=True)
     if {"plan_type", "plan_expired_at"} & changes.keys() and not actor.is_superuser:
         raise forbidden("Only the platform superuser sets plans.", code="plan_change_forbidden")
@@ -155,8 +157,8 @@ async def update_corporation(
     return corporation
 
 
-async def delete_corporation(session: AsyncSession, actor: User, corporation_id: int) -> None:
-    corporation = await get_corporation(session, actor, corporation_id)
+async def delete_corporation(session: AsyncSession, *, actor: User, corporation_id: int) -> None:
+    corporation = await get_corporation(session, actor=actor, corporation_id=corporation_id)
     if not actor.is_superuser:
         raise forbidden("Only the platform superuser deletes corporations.")
     members = await session.scalar(
@@ -179,7 +181,7 @@ def _may_manage(actor: User, user: User) -> bool:
     )
 
 
-async def get_user(session: AsyncSession, actor: User, user_id: int) -> User:
+async def get_user(session: AsyncSession, *, actor: User, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
         raise not_found("User")
@@ -194,7 +196,7 @@ async def get_user(session: AsyncSession, actor: User, user_id: int) -> User:
 
 
 async def list_users(
-    session: AsyncSession, actor: User, corporation_id: int | None, limit: int, offset: int
+    session: AsyncSession, *, actor: User, corporation_id: int | None, limit: int, offset: int
 ) -> tuple[list[User], int]:
     stmt = select(User).order_by(User.id)
     if actor.is_superuser:
@@ -209,7 +211,7 @@ async def list_users(
     return await fetch_page(session, stmt, limit, offset)
 
 
-async def create_user(session: AsyncSession, actor: User, data: UserCreate) -> User:
+async def create_user(session: AsyncSession, *, actor: User, data: UserCreate) -> User:
     if actor.is_superuser:
         corporation_id = data.corporation_id
         if corporation_id is not None and await session.get(Corporation, corporation_id) is None:
@@ -233,9 +235,15 @@ async def create_user(session: AsyncSession, actor: User, data: UserCreate) -> U
 
 
 async def update_user(
-    session: AsyncSession, bus: EventBus, clock: Clock, actor: User, user_id: int, data: UserUpdate
+    session: AsyncSession,
+    bus: EventBus,
+    clock: Clock,
+    *,
+    actor: User,
+    user_id: int,
+    data: UserUpdate,
 ) -> User:
-    user = await get_user(session, actor, user_id)
+    user = await get_user(session, actor=actor, user_id=user_id)
     if not _may_manage(actor, user):
         raise forbidden("Only admins may change users; use /v1/users/me for yourself.")
     changes = data.model_dump(exclude_unset=True)
@@ -264,7 +272,7 @@ async def update_user(
             changes["password"], email=user.email, display_name=user.display_name
         )
         user.password_hash = await hash_password(changes["password"])
-        await revoke_all_refresh_tokens(session, clock, user.id)
+        await revoke_all_refresh_tokens(session, clock, user_id=user.id)
         ended = "password_reset"
     try:
         await session.flush()
@@ -289,8 +297,8 @@ def _check_credentials_change(actor: User, user: User, changes: dict[str, object
     )
 
 
-async def delete_user(session: AsyncSession, bus: EventBus, actor: User, user_id: int) -> None:
-    user = await get_user(session, actor, user_id)
+async def delete_user(session: AsyncSession, bus: EventBus, *, actor: User, user_id: int) -> None:
+    user = await get_user(session, actor=actor, user_id=user_id)
     if not _may_manage(actor, user):
         raise forbidden("Only admins may delete users.")
     if user.id == actor.id and actor.is_superuser:
@@ -303,7 +311,7 @@ async def delete_user(session: AsyncSession, bus: EventBus, actor: User, user_id
 
 
 async def update_me(
-    session: AsyncSession, bus: EventBus, clock: Clock, actor: User, data: MeUpdate
+    session: AsyncSession, bus: EventBus, clock: Clock, *, actor: User, data: MeUpdate
 ) -> User:
     changes = data.model_dump(exclude_unset=True)
     if changes.get("display_name", "") is None or changes.get("password", "") is None:
@@ -320,7 +328,7 @@ async def update_me(
             changes["password"], email=actor.email, display_name=actor.display_name
         )
         actor.password_hash = await hash_password(changes["password"])
-        await revoke_all_refresh_tokens(session, clock, actor.id)
+        await revoke_all_refresh_tokens(session, clock, user_id=actor.id)
         await end_sessions(session, bus, actor.id, "password_changed")
     await session.flush()
     return actor

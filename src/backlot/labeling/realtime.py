@@ -232,7 +232,10 @@ class LabelingSockets:
         user = await self._principal(session["user_id"])
         # Cached: joining a project (or failing to) costs no query on a hit.
         project_id = await service.member_project(
-            state.sessionmaker, self.app.state.labeling.projects, user, request.project_id
+            state.sessionmaker,
+            self.app.state.labeling.projects,
+            actor=user,
+            project_id=request.project_id,
         )
         scope = str(project_id)
         # Listed first, so a disconnect while we wait leaves the project too.

@@ -56,17 +56,17 @@ async def lock(
     """Lock a file for yourself. 409 `lock_held` names the holder and the time left;
     409 `owner_limit` when you hold another file of the project (send `switch: true`)."""
     project_id = await service.member_project(
-        state.sessionmaker, labeling.projects, user, body.project_id
+        state.sessionmaker, labeling.projects, actor=user, project_id=body.project_id
     )
     held = await service.lock_file(
         state.locks,
         labeling.journal,
         state.clock,
-        user,
-        project_id,
-        body.file_name,
-        _ttl(state.settings),
-        body.switch,
+        actor=user,
+        project_id=project_id,
+        file_name=body.file_name,
+        ttl=_ttl(state.settings),
+        switch=body.switch,
     )
     return service.lock_read(held, state.clock.now())
 
@@ -77,10 +77,15 @@ async def unlock(
 ) -> Response:
     """Release your lock; admins may `force` someone else's (recorded)."""
     project_id = await service.member_project(
-        state.sessionmaker, labeling.projects, user, body.project_id
+        state.sessionmaker, labeling.projects, actor=user, project_id=body.project_id
     )
     await service.unlock_file(
-        state.locks, labeling.journal, user, project_id, body.file_name, body.force
+        state.locks,
+        labeling.journal,
+        actor=user,
+        project_id=project_id,
+        file_name=body.file_name,
+        force=body.force,
     )
     return Response(status_code=204)
 
@@ -91,10 +96,10 @@ async def heartbeat(
 ) -> Any:
     """Extend the TTL of every lock you hold in the project (for clients without a socket)."""
     project_id = await service.member_project(
-        state.sessionmaker, labeling.projects, user, body.project_id
+        state.sessionmaker, labeling.projects, actor=user, project_id=body.project_id
     )
     renewed = await service.heartbeat(
-        state.locks, labeling.journal, user, project_id, _ttl(state.settings)
+        state.locks, labeling.journal, actor=user, project_id=project_id, ttl=_ttl(state.settings)
     )
     now = state.clock.now()
     return HeartbeatRead(renewed=[service.lock_read(lock, now) for lock in renewed])
@@ -106,7 +111,7 @@ async def status(
 ) -> Any:
     """Every lock of the project, with the sequence number of the latest lock event."""
     project_id = await service.member_project(
-        state.sessionmaker, labeling.projects, user, project_id
+        state.sessionmaker, labeling.projects, actor=user, project_id=project_id
     )
     seq = await state.bus.last_seq(project_channel(project_id))
     now = state.clock.now()
@@ -121,7 +126,7 @@ async def list_projects(
     session: SessionDep, user: CurrentUser, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     """Projects of your corporation."""
-    items, total = await service.list_projects(session, user, limit, offset)
+    items, total = await service.list_projects(session, actor=user, limit=limit, offset=offset)
     return page_of(items, total, read=ProjectRead.model_validate, limit=limit, offset=offset)
 
 
@@ -133,12 +138,12 @@ async def list_projects(
 )
 async def create_project(session: SessionDep, user: CurrentUser, body: ProjectCreate) -> Any:
     """Admins create a project in their corporation."""
-    return await service.create_project(session, user, body.name)
+    return await service.create_project(session, actor=user, name=body.name)
 
 
 @router.get("/projects/{project_id:int}", response_model=ProjectRead, responses=_ITEM)
 async def read_project(session: SessionDep, user: CurrentUser, project_id: IdPath) -> Any:
-    return await service.get_project(session, user, project_id)
+    return await service.get_project(session, actor=user, project_id=project_id)
 
 
 @router.patch(
@@ -149,7 +154,7 @@ async def read_project(session: SessionDep, user: CurrentUser, project_id: IdPat
 async def rename_project(
     session: SessionDep, user: CurrentUser, project_id: IdPath, body: ProjectUpdate
 ) -> Any:
-    return await service.rename_project(session, user, project_id, body.name)
+    return await service.rename_project(session, actor=user, project_id=project_id, name=body.name)
 
 
 @router.delete("/projects/{project_id:int}", status_code=204, responses=_ITEM)
@@ -157,7 +162,7 @@ async def delete_project(
     session: SessionDep, locks: LocksDep, storage: StorageDep, user: CurrentUser, project_id: IdPath
 ) -> Response:
     """Admins delete a project, its files (and their images), its audit trail and its locks."""
-    await service.delete_project(session, locks, storage, user, project_id)
+    await service.delete_project(session, locks, storage, actor=user, project_id=project_id)
     return Response(status_code=204)
 
 
@@ -189,8 +194,8 @@ async def list_files(
     offset: Offset = 0,
 ) -> Any:
     """The project's registered and uploaded files, each with its lock (or null)."""
-    project = await service.get_project(session, user, project_id)
-    files, total = await service.list_files(session, project, limit, offset)
+    project = await service.get_project(session, actor=user, project_id=project_id)
+    files, total = await service.list_files(session, project=project, limit=limit, offset=offset)
     held = {lock.resource: lock for lock in await locks.holders(str(project.id))}
     now = clock.now()
 
@@ -211,8 +216,8 @@ async def add_file(
     session: SessionDep, user: CurrentUser, project_id: IdPath, body: FileCreate
 ) -> Any:
     """Register a file of the project by name (members)."""
-    project = await service.get_project(session, user, project_id)
-    file = await service.add_file(session, project, body.name)
+    project = await service.get_project(session, actor=user, project_id=project_id)
+    file = await service.add_file(session, project=project, name=body.name)
     return _file_read(file, None)
 
 
@@ -237,14 +242,16 @@ async def upload_file(
     it may be as large as BACKLOT_LABELING_MAX_IMAGE_BYTES."""
     # The slow part (storing the bytes) runs before `session` opens a transaction, so no
     # database connection is held while a client uploads.
-    await service.member_project(state.sessionmaker, labeling.projects, user, project_id)
+    await service.member_project(
+        state.sessionmaker, labeling.projects, actor=user, project_id=project_id
+    )
     try:
         chosen = FileCreate.model_validate(
             {"name": name or PurePosixPath(file.filename or "").name}
         )
     except ValidationError as exc:  # answered like any other bad field of the form
         raise invalid_request(exc) from exc
-    await service.file_name_free(state.sessionmaker, project_id, chosen.name)
+    await service.file_name_free(state.sessionmaker, project_id=project_id, name=chosen.name)
     content = await store_upload(
         state.storage,
         service.new_object_key(project_id),
@@ -253,7 +260,7 @@ async def upload_file(
         max_bytes=state.settings.labeling_max_image_bytes,
     )
     added = await service.add_uploaded_file(
-        session, state.storage, project_id, chosen.name, content
+        session, state.storage, project_id=project_id, name=chosen.name, content=content
     )
     return _file_read(added, None)
 
@@ -278,8 +285,8 @@ async def file_content(
     file_id: IdPath,
 ) -> Response:
     """An uploaded image (members), with Range, ETag and conditional requests."""
-    project = await service.get_project(session, user, project_id)
-    found = await service.get_file(session, project, file_id)
+    project = await service.get_project(session, actor=user, project_id=project_id)
+    found = await service.get_file(session, project=project, file_id=file_id)
     if found.object_key is None:
         raise not_found("Content", code="no_content")
     key, filename = found.object_key, found.name
@@ -292,8 +299,8 @@ async def delete_file(
     session: SessionDep, storage: StorageDep, user: CurrentUser, project_id: IdPath, file_id: IdPath
 ) -> Response:
     """Admins delete a file (and its image)."""
-    project = await service.get_project(session, user, project_id)
-    await service.delete_file(session, storage, user, project, file_id)
+    project = await service.get_project(session, actor=user, project_id=project_id)
+    await service.delete_file(session, storage, actor=user, project=project, file_id=file_id)
     return Response(status_code=204)
 
 
@@ -313,6 +320,8 @@ async def list_lock_events(
     """Admins: every lock change of the project (who, what, why), newest first."""
     # Before `session` opens a transaction: on SQLite the writer needs the one connection.
     await labeling.journal.flush()
-    project = await service.get_project(session, user, project_id)
-    items, total = await service.list_lock_events(session, user, project, limit, offset)
+    project = await service.get_project(session, actor=user, project_id=project_id)
+    items, total = await service.list_lock_events(
+        session, actor=user, project=project, limit=limit, offset=offset
+    )
     return page_of(items, total, read=LockEventRead.model_validate, limit=limit, offset=offset)

@@ -30,7 +30,7 @@ from backlot.labeling.schemas import LockRead, ReleaseReason
 # --- projects and files ---------------------------------------------------------------
 
 
-async def get_project(session: AsyncSession, actor: Actor, project_id: int) -> LabelingProject:
+async def get_project(session: AsyncSession, *, actor: Actor, project_id: int) -> LabelingProject:
     project = await session.get(LabelingProject, project_id)
     if project is None or project.corporation_id != actor.corporation_id:
         raise not_found("Project")
@@ -38,7 +38,7 @@ async def get_project(session: AsyncSession, actor: Actor, project_id: int) -> L
 
 
 async def list_projects(
-    session: AsyncSession, actor: Actor, limit: int, offset: int
+    session: AsyncSession, *, actor: Actor, limit: int, offset: int
 ) -> tuple[list[LabelingProject], int]:
     if actor.corporation_id is None:
         return [], 0
@@ -50,7 +50,7 @@ async def list_projects(
     return await fetch_page(session, stmt, limit, offset)
 
 
-async def create_project(session: AsyncSession, actor: Actor, name: str) -> LabelingProject:
+async def create_project(session: AsyncSession, *, actor: Actor, name: str) -> LabelingProject:
     require_corporation_admin(actor)
     assert actor.corporation_id is not None
     project = LabelingProject(corporation_id=actor.corporation_id, name=name)
@@ -60,9 +60,9 @@ async def create_project(session: AsyncSession, actor: Actor, name: str) -> Labe
 
 
 async def rename_project(
-    session: AsyncSession, actor: Actor, project_id: int, name: str
+    session: AsyncSession, *, actor: Actor, project_id: int, name: str
 ) -> LabelingProject:
-    project = await get_project(session, actor, project_id)
+    project = await get_project(session, actor=actor, project_id=project_id)
     require_corporation_admin(actor)
     project.name = name
     await _flush_unique(session, "project_exists", f"A project named {name} exists.")
@@ -70,9 +70,9 @@ async def rename_project(
 
 
 async def delete_project(
-    session: AsyncSession, locks: LockStore, store: ObjectStore, actor: Actor, project_id: int
+    session: AsyncSession, locks: LockStore, store: ObjectStore, *, actor: Actor, project_id: int
 ) -> None:
-    project = await get_project(session, actor, project_id)
+    project = await get_project(session, actor=actor, project_id=project_id)
     require_corporation_admin(actor)
     keys = list(
         await session.scalars(
@@ -103,7 +103,7 @@ async def _flush_unique(session: AsyncSession, code: str, detail: str) -> None:
 
 
 async def list_files(
-    session: AsyncSession, project: LabelingProject, limit: int, offset: int
+    session: AsyncSession, *, project: LabelingProject, limit: int, offset: int
 ) -> tuple[list[LabelingFile], int]:
     stmt = (
         select(LabelingFile)
@@ -113,7 +113,7 @@ async def list_files(
     return await fetch_page(session, stmt, limit, offset)
 
 
-async def add_file(session: AsyncSession, project: LabelingProject, name: str) -> LabelingFile:
+async def add_file(session: AsyncSession, *, project: LabelingProject, name: str) -> LabelingFile:
     file = LabelingFile(project_id=project.id, name=name)
     session.add(file)
     await _flush_unique(session, "file_exists", f"{name} is already registered.")
@@ -126,7 +126,7 @@ def new_object_key(project_id: int) -> str:
 
 
 async def file_name_free(
-    sessionmaker: async_sessionmaker[AsyncSession], project_id: int, name: str
+    sessionmaker: async_sessionmaker[AsyncSession], *, project_id: int, name: str
 ) -> None:
     """409 before an upload is stored when its name is taken (the insert checks again)."""
     async with sessionmaker() as session:
@@ -140,7 +140,7 @@ async def file_name_free(
 
 
 async def add_uploaded_file(
-    session: AsyncSession, store: ObjectStore, project_id: int, name: str, content: ObjectInfo
+    session: AsyncSession, store: ObjectStore, *, project_id: int, name: str, content: ObjectInfo
 ) -> LabelingFile:
     """The row of an image already in the store; the image goes if the row does not."""
     file = LabelingFile(
@@ -156,7 +156,9 @@ async def add_uploaded_file(
     return file
 
 
-async def get_file(session: AsyncSession, project: LabelingProject, file_id: int) -> LabelingFile:
+async def get_file(
+    session: AsyncSession, *, project: LabelingProject, file_id: int
+) -> LabelingFile:
     file = await session.get(LabelingFile, file_id)
     if file is None or file.project_id != project.id:
         raise not_found("File")
@@ -164,10 +166,15 @@ async def get_file(session: AsyncSession, project: LabelingProject, file_id: int
 
 
 async def delete_file(
-    session: AsyncSession, store: ObjectStore, actor: Actor, project: LabelingProject, file_id: int
+    session: AsyncSession,
+    store: ObjectStore,
+    *,
+    actor: Actor,
+    project: LabelingProject,
+    file_id: int,
 ) -> None:
     require_corporation_admin(actor)
-    file = await get_file(session, project, file_id)
+    file = await get_file(session, project=project, file_id=file_id)
     key = file.object_key
     await session.delete(file)
     await session.flush()
@@ -197,6 +204,7 @@ def _expired(locks: list[Lock]) -> list[LockChange]:
 async def member_project(
     sessionmaker: async_sessionmaker[AsyncSession],
     projects: RowCache[int],
+    *,
     actor: Actor,
     project_id: int,
 ) -> int:
@@ -223,6 +231,7 @@ async def lock_file(
     locks: LockStore,
     journal: LockJournal,
     clock: Clock,
+    *,
     actor: Actor,
     project_id: int,
     file_name: str,
@@ -272,6 +281,7 @@ def _denied(denial: Denial, now: datetime) -> ProblemError:
 async def unlock_file(
     locks: LockStore,
     journal: LockJournal,
+    *,
     actor: Actor,
     project_id: int,
     file_name: str,
@@ -298,7 +308,7 @@ async def unlock_file(
 
 
 async def heartbeat(
-    locks: LockStore, journal: LockJournal, actor: Actor, project_id: int, ttl: timedelta
+    locks: LockStore, journal: LockJournal, *, actor: Actor, project_id: int, ttl: timedelta
 ) -> list[Lock]:
     renewal = await locks.renew(str(project_id), str(actor.id), ttl)
     await journal.record(_expired(renewal.expired))
@@ -306,7 +316,7 @@ async def heartbeat(
 
 
 async def list_lock_events(
-    session: AsyncSession, actor: Actor, project: LabelingProject, limit: int, offset: int
+    session: AsyncSession, *, actor: Actor, project: LabelingProject, limit: int, offset: int
 ) -> tuple[list[LockEvent], int]:
     """The audit trail as written; call `LockJournal.flush()` first to include this
     process's latest changes."""

@@ -82,7 +82,9 @@ async def list_videos(
     offset: Offset = 0,
 ) -> Any:
     """Your corporation's videos, newest first."""
-    items, total = await service.list_videos(session, user, deleted, limit, offset)
+    items, total = await service.list_videos(
+        session, actor=user, deleted=deleted, limit=limit, offset=offset
+    )
     return page_of(items, total, read=video_read, limit=limit, offset=offset)
 
 
@@ -132,7 +134,9 @@ async def create_video(
         except ValidationError as exc:
             raise invalid_request(exc) from exc
         url = await check_public_url(body.file_path, state.settings.video_url_allowed_hosts)
-        return video_read(await service.add_registered(session, user, body.name, url))
+        return video_read(
+            await service.add_registered(session, actor=user, name=body.name, url=url)
+        )
     if not kind.startswith("multipart/form-data"):
         raise ProblemError(
             415, "unsupported_media_type", "Send multipart/form-data or application/json."
@@ -154,7 +158,9 @@ async def create_video(
         if isinstance(file_path, str):
             allowed = state.settings.video_url_allowed_hosts
             checked = await check_public_url(register.file_path, allowed)
-            return video_read(await service.add_registered(session, user, name, checked))
+            return video_read(
+                await service.add_registered(session, actor=user, name=name, url=checked)
+            )
         assert isinstance(file, UploadFile)
         assert user.corporation_id is not None
         content = await store_upload(
@@ -170,12 +176,14 @@ async def create_video(
         except BaseException:
             await state.storage.delete(content.key)
             raise
-    return video_read(await service.add_uploaded(session, state.storage, user, name, content))
+    return video_read(
+        await service.add_uploaded(session, state.storage, actor=user, name=name, content=content)
+    )
 
 
 @router.get("/{video_id:int}", response_model=VideoRead, responses=_ITEM)
 async def read_video(session: SessionDep, user: CurrentPrincipal, video_id: IdPath) -> Any:
-    return video_read(await service.get_video(session, user, video_id))
+    return video_read(await service.get_video(session, actor=user, video_id=video_id))
 
 
 @router.patch("/{video_id:int}", response_model=VideoRead, responses=_ITEM)
@@ -183,7 +191,7 @@ async def rename_video(
     session: SessionDep, user: CurrentPrincipal, video_id: IdPath, body: VideoUpdate
 ) -> Any:
     """Admins rename a video."""
-    return video_read(await service.rename(session, user, video_id, body.name))
+    return video_read(await service.rename(session, actor=user, video_id=video_id, name=body.name))
 
 
 @router.delete("/{video_id:int}", status_code=204, responses=_ITEM)
@@ -192,7 +200,7 @@ async def delete_video(
 ) -> Response:
     """Admins delete a video (softly: it leaves lists and streams, and can come back on a
     paid plan)."""
-    await service.soft_delete(session, user, video_id, state.clock.now())
+    await service.soft_delete(session, actor=user, video_id=video_id, now=state.clock.now())
     return Response(status_code=204)
 
 
@@ -207,7 +215,9 @@ async def restore_video(
     """Admins bring back a deleted video: only while the corporation's plan is paid
     (402 `plan_required` otherwise), and only within BACKLOT_VIDEO_DELETED_RETENTION_DAYS
     of its deletion (410 `video_purged` after: its file is gone)."""
-    return video_read(await service.restore(session, user, video_id, state.clock.now()))
+    return video_read(
+        await service.restore(session, actor=user, video_id=video_id, now=state.clock.now())
+    )
 
 
 @router.post("/{video_id:int}/stream-url", response_model=StreamUrl, responses=_ITEM)
@@ -218,7 +228,7 @@ async def stream_url(
     video and you only, for BACKLOT_VIDEO_STREAM_TOKEN_TTL_SECONDS, and dies with this
     session (a logout or password change: 401 `session_ended`). Never put the access
     token in a URL."""
-    await service.get_video(session, user, video_id)
+    await service.get_video(session, actor=user, video_id=video_id)
     ttl = timedelta(seconds=state.settings.video_stream_token_ttl_seconds)
     token = url_token(state.signer, user, STREAM_AUDIENCE, ttl, vid=video_id)
     return StreamUrl(
@@ -254,7 +264,7 @@ async def stream_video(
     viewer = await principal_of(request, state, user_id)
     # Short transactions of their own: no connection is held while the bytes flow.
     async with unit_of_work(state.sessionmaker) as session:
-        video = await service.get_video(session, viewer, video_id)
+        video = await service.get_video(session, actor=viewer, video_id=video_id)
         key, url, name = video.object_key, video.source_url, video.name
         media_type, uploader = video.content_type, video.uploaded_by_id
 
@@ -262,7 +272,7 @@ async def stream_video(
         if request.method != "GET" or viewer.id == uploader:
             return  # nobody mints points on their own video
         async with unit_of_work(state.sessionmaker) as session:
-            await service.record_view(session, viewer.id, video_id)
+            await service.record_view(session, user_id=viewer.id, video_id=video_id)
 
     if url is not None:
         return await proxy_video(
@@ -318,5 +328,5 @@ async def list_view_logs(
     session: SessionDep, user: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     """Your views (each paid its points once); admins see their corporation's."""
-    items, total = await service.list_view_logs(session, user, limit, offset)
+    items, total = await service.list_view_logs(session, actor=user, limit=limit, offset=offset)
     return page_of(items, total, read=ViewLogRead.model_validate, limit=limit, offset=offset)

@@ -27,7 +27,7 @@ def _corporation_of(actor: Actor) -> int:
 
 
 async def get_video(
-    session: AsyncSession, actor: Actor, video_id: int, *, deleted: bool = False
+    session: AsyncSession, *, actor: Actor, video_id: int, deleted: bool = False
 ) -> Video:
     """The actor's corporation's video; `deleted` says which side of the bin to look in."""
     video = await session.get(Video, video_id)
@@ -41,7 +41,7 @@ async def get_video(
 
 
 async def list_videos(
-    session: AsyncSession, actor: Actor, deleted: bool, limit: int, offset: int
+    session: AsyncSession, *, actor: Actor, deleted: bool, limit: int, offset: int
 ) -> tuple[list[Video], int]:
     if deleted:
         require_corporation_admin(actor)
@@ -58,7 +58,7 @@ def new_object_key(corporation_id: int) -> str:
 
 
 async def add_uploaded(
-    session: AsyncSession, store: ObjectStore, actor: Actor, name: str, content: ObjectInfo
+    session: AsyncSession, store: ObjectStore, *, actor: Actor, name: str, content: ObjectInfo
 ) -> Video:
     """The row of a video already in the store; the bytes go if the row does not."""
     require_corporation_admin(actor)
@@ -76,7 +76,7 @@ async def add_uploaded(
     return video
 
 
-async def add_registered(session: AsyncSession, actor: Actor, name: str, url: str) -> Video:
+async def add_registered(session: AsyncSession, *, actor: Actor, name: str, url: str) -> Video:
     require_corporation_admin(actor)
     video = Video(
         corporation_id=_corporation_of(actor), name=name, source_url=url, uploaded_by_id=actor.id
@@ -86,25 +86,25 @@ async def add_registered(session: AsyncSession, actor: Actor, name: str, url: st
     return video
 
 
-async def rename(session: AsyncSession, actor: Actor, video_id: int, name: str) -> Video:
+async def rename(session: AsyncSession, *, actor: Actor, video_id: int, name: str) -> Video:
     require_corporation_admin(actor)
-    video = await get_video(session, actor, video_id)
+    video = await get_video(session, actor=actor, video_id=video_id)
     video.name = name
     await session.flush()
     return video
 
 
-async def soft_delete(session: AsyncSession, actor: Actor, video_id: int, now: datetime) -> None:
+async def soft_delete(session: AsyncSession, *, actor: Actor, video_id: int, now: datetime) -> None:
     require_corporation_admin(actor)
-    video = await get_video(session, actor, video_id)
+    video = await get_video(session, actor=actor, video_id=video_id)
     video.deleted_at = now
     await session.flush()
 
 
-async def restore(session: AsyncSession, actor: Actor, video_id: int, now: datetime) -> Video:
+async def restore(session: AsyncSession, *, actor: Actor, video_id: int, now: datetime) -> Video:
     """Paid plans only: the plan is read as it is now, never as the last job left it."""
     require_corporation_admin(actor)
-    video = await get_video(session, actor, video_id, deleted=True)
+    video = await get_video(session, actor=actor, video_id=video_id, deleted=True)
     corporation = await session.get(Corporation, video.corporation_id)
     assert corporation is not None
     if corporation.effective_plan(now) is not PlanType.paid:
@@ -164,7 +164,7 @@ async def purge_deleted_videos(
     return len(rows)
 
 
-async def record_view(session: AsyncSession, user_id: int, video_id: int) -> bool:
+async def record_view(session: AsyncSession, *, user_id: int, video_id: int) -> bool:
     """The first view of a video by a user pays VIEW_REWARD_POINTS, exactly once.
 
     The unique (user, video) claim decides among concurrent first views (any process, any
@@ -188,7 +188,7 @@ async def record_view(session: AsyncSession, user_id: int, video_id: int) -> boo
 
 
 async def list_view_logs(
-    session: AsyncSession, actor: Actor, limit: int, offset: int
+    session: AsyncSession, *, actor: Actor, limit: int, offset: int
 ) -> tuple[list[VideoViewLog], int]:
     """Admins: every view in their corporation; others: their own."""
     stmt: Select[VideoViewLog] = select(VideoViewLog).order_by(VideoViewLog.id.desc())

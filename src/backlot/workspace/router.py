@@ -112,7 +112,7 @@ async def list_rooms(
     session: SessionDep, actor: MaybeActor, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     """Public rooms, and your corporation's members rooms when signed in; newest first."""
-    items, total = await service.list_rooms(session, actor, limit, offset)
+    items, total = await service.list_rooms(session, actor=actor, limit=limit, offset=offset)
     return page_of(
         items,
         total,
@@ -127,7 +127,7 @@ async def get_room(
     session: SessionDep, actor: MaybeActor, runtime: RuntimeDep, room_id: RoomPath
 ) -> Any:
     """One room, with who is in it now."""
-    room = await service.get_room(session, actor, room_id)
+    room = await service.get_room(session, actor=actor, room_id=room_id)
     users = [OnlineUser(**user) for user in await runtime.presence.users(room.room_id)]
     return RoomDetail(**room_read(room), users=users)
 
@@ -141,8 +141,8 @@ async def list_snapshots(
     offset: Offset = 0,
 ) -> Any:
     """The room's saved workspaces, newest first (without their XML)."""
-    room = await service.get_room(session, actor, room_id)
-    items, total = await service.list_snapshots(session, room, limit, offset)
+    room = await service.get_room(session, actor=actor, room_id=room_id)
+    items, total = await service.list_snapshots(session, room=room, limit=limit, offset=offset)
     return page_of(
         items,
         total,
@@ -157,8 +157,8 @@ async def get_snapshot(
     session: SessionDep, actor: MaybeActor, room_id: RoomPath, version: VersionPath
 ) -> Any:
     """One saved workspace, XML included."""
-    room = await service.get_room(session, actor, room_id)
-    snapshot = await service.get_snapshot(session, room, version)
+    room = await service.get_room(session, actor=actor, room_id=room_id)
+    snapshot = await service.get_snapshot(session, room=room, version=version)
     return SnapshotDetail(**snapshot_read(snapshot), xml=xml_of(snapshot))
 
 
@@ -179,8 +179,8 @@ async def restore_snapshot(
     COMMIT_APPLY carrying `workspaceXml` and `restoredFrom`. 413 `quota_exceeded` when
     the room's history is full."""
     async with state.sessionmaker() as session:
-        room = await service.get_room(session, actor, room_id)
-        snapshot = await service.get_snapshot(session, room, version)
+        room = await service.get_room(session, actor=actor, room_id=room_id)
+        snapshot = await service.get_snapshot(session, room=room, version=version)
         room_pk, xml = room.id, xml_of(snapshot)
     author = Author(None, actor.display_name, actor.id)
     event = await apply_commit(

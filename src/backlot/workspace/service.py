@@ -46,14 +46,14 @@ async def find_room(session: AsyncSession, room_id: str) -> WorkspaceRoom | None
     return await session.scalar(select(WorkspaceRoom).where(WorkspaceRoom.room_id == room_id))
 
 
-async def get_room(session: AsyncSession, actor: Actor | None, room_id: str) -> WorkspaceRoom:
+async def get_room(session: AsyncSession, *, actor: Actor | None, room_id: str) -> WorkspaceRoom:
     room = await find_room(session, check_room_id(room_id))
     if room is None or not may_enter(room, actor):
         raise not_found("Room", code="room_not_found")
     return room
 
 
-async def check_room_quota(session: AsyncSession, user_id: int, max_rooms: int) -> None:
+async def check_room_quota(session: AsyncSession, *, user_id: int, max_rooms: int) -> None:
     mine = select(func.count()).where(WorkspaceRoom.created_by_id == user_id)
     made = await session.scalar(mine)
     if (made or 0) >= max_rooms:
@@ -67,17 +67,17 @@ async def check_room_quota(session: AsyncSession, user_id: int, max_rooms: int) 
 
 async def get_or_create_room(
     session: AsyncSession,
+    *,
     room_id: str,
     max_users: int,
     creator: Actor | None,
-    *,
     anonymous_edit: bool,
     max_rooms: int,
 ) -> WorkspaceRoom:
     """A connect to an unknown id makes it a public room (when the deployment allows it).
     Two first visitors at once both end up in the one row the insert race leaves."""
     if creator is not None:
-        await check_room_quota(session, creator.id, max_rooms)
+        await check_room_quota(session, user_id=creator.id, max_rooms=max_rooms)
     await session.execute(
         insert_ignore(session, WorkspaceRoom).values(
             room_id=check_room_id(room_id),
@@ -114,7 +114,7 @@ async def create_room(
         raise bad_request(
             "anonymous_edit_needs_public", "Only a public room can let anonymous visitors edit."
         )
-    await check_room_quota(session, actor.id, max_rooms)
+    await check_room_quota(session, user_id=actor.id, max_rooms=max_rooms)
     room = WorkspaceRoom(
         room_id=check_room_id(room_id) if room_id else secrets.token_urlsafe(9),
         title=title,
@@ -150,7 +150,7 @@ def _visible(actor: Actor | None) -> Select[WorkspaceRoom]:
 
 
 async def list_rooms(
-    session: AsyncSession, actor: Actor | None, limit: int, offset: int
+    session: AsyncSession, *, actor: Actor | None, limit: int, offset: int
 ) -> tuple[list[WorkspaceRoom], int]:
     stmt = _visible(actor).order_by(WorkspaceRoom.created_at.desc(), WorkspaceRoom.id.desc())
     return await fetch_page(session, stmt, limit, offset)
@@ -180,7 +180,7 @@ async def latest_snapshot(session: AsyncSession, room_pk: int) -> WorkspaceSnaps
 
 
 async def list_snapshots(
-    session: AsyncSession, room: WorkspaceRoom, limit: int, offset: int
+    session: AsyncSession, *, room: WorkspaceRoom, limit: int, offset: int
 ) -> tuple[list[WorkspaceSnapshot], int]:
     stmt = (
         select(WorkspaceSnapshot)
@@ -191,7 +191,7 @@ async def list_snapshots(
 
 
 async def get_snapshot(
-    session: AsyncSession, room: WorkspaceRoom, version: int
+    session: AsyncSession, *, room: WorkspaceRoom, version: int
 ) -> WorkspaceSnapshot:
     snapshot = await session.scalar(
         select(WorkspaceSnapshot).where(

@@ -229,9 +229,9 @@ class WorkspaceSocket:
         try:
             return await service.get_or_create_room(
                 session,
-                self.room_id,
-                self.settings.workspace_default_max_users,
-                self.actor,
+                room_id=self.room_id,
+                max_users=self.settings.workspace_default_max_users,
+                creator=self.actor,
                 # Seed 002's open rooms stay editable by all; otherwise the creator decides.
                 anonymous_edit=mode == "anyone",
                 max_rooms=self.settings.workspace_max_rooms_per_user,
