@@ -58,30 +58,30 @@ RuntimeDep = Annotated[WorkspaceRuntime, Depends(_runtime)]
 MaybeActor = Annotated[Principal | None, Depends(_maybe_actor)]
 
 
-def room_read(room: WorkspaceRoom) -> dict[str, Any]:
-    return {
-        "room_id": room.room_id,
-        "title": room.title,
-        "max_users": room.max_users,
-        "visibility": room.visibility,
-        "corporation_id": room.corporation_id,
-        "created_by_id": room.created_by_id,
-        "anonymous_edit": room.anonymous_edit,
-        "version": room.version,
-        "created_at": room.created_at,
-        "socket_path": f"/ws/workspace/{room.room_id}/",
-    }
+def room_read(room: WorkspaceRoom) -> RoomRead:
+    return RoomRead(
+        room_id=room.room_id,
+        title=room.title,
+        max_users=room.max_users,
+        visibility=room.visibility,
+        corporation_id=room.corporation_id,
+        created_by_id=room.created_by_id,
+        anonymous_edit=room.anonymous_edit,
+        version=room.version,
+        created_at=room.created_at,
+        socket_path=f"/ws/workspace/{room.room_id}/",
+    )
 
 
-def snapshot_read(snapshot: WorkspaceSnapshot) -> dict[str, Any]:
-    return {
-        "version": snapshot.version,
-        "author": snapshot.author,
-        "author_user_id": snapshot.author_user_id,
-        "restored_from": snapshot.restored_from,
-        "size": snapshot.size,
-        "created_at": snapshot.created_at,
-    }
+def snapshot_read(snapshot: WorkspaceSnapshot) -> SnapshotRead:
+    return SnapshotRead(
+        version=snapshot.version,
+        author=snapshot.author,
+        author_user_id=snapshot.author_user_id,
+        restored_from=snapshot.restored_from,
+        size=snapshot.size,
+        created_at=snapshot.created_at,
+    )
 
 
 @router.post(
@@ -113,13 +113,7 @@ async def list_rooms(
 ) -> Any:
     """Public rooms, and your corporation's members rooms when signed in; newest first."""
     items, total = await service.list_rooms(session, actor=actor, limit=limit, offset=offset)
-    return page_of(
-        items,
-        total,
-        read=lambda r: RoomRead.model_validate(room_read(r)),
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(items, total, read=room_read, limit=limit, offset=offset)
 
 
 @router.get("/{room_id}", response_model=RoomDetail, responses=_ITEM)
@@ -129,7 +123,7 @@ async def get_room(
     """One room, with who is in it now."""
     room = await service.get_room(session, actor=actor, room_id=room_id)
     users = [OnlineUser(**user) for user in await runtime.presence.users(room.room_id)]
-    return RoomDetail(**room_read(room), users=users)
+    return RoomDetail(**dict(room_read(room)), users=users)
 
 
 @router.get("/{room_id}/snapshots", response_model=Page[SnapshotRead], responses=_ITEM)
@@ -143,13 +137,7 @@ async def list_snapshots(
     """The room's saved workspaces, newest first (without their XML)."""
     room = await service.get_room(session, actor=actor, room_id=room_id)
     items, total = await service.list_snapshots(session, room=room, limit=limit, offset=offset)
-    return page_of(
-        items,
-        total,
-        read=lambda s: SnapshotRead.model_validate(snapshot_read(s)),
-        limit=limit,
-        offset=offset,
-    )
+    return page_of(items, total, read=snapshot_read, limit=limit, offset=offset)
 
 
 @router.get("/{room_id}/snapshots/{version}", response_model=SnapshotDetail, responses=_ITEM)
@@ -159,7 +147,7 @@ async def get_snapshot(
     """One saved workspace, XML included."""
     room = await service.get_room(session, actor=actor, room_id=room_id)
     snapshot = await service.get_snapshot(session, room=room, version=version)
-    return SnapshotDetail(**snapshot_read(snapshot), xml=xml_of(snapshot))
+    return SnapshotDetail(**dict(snapshot_read(snapshot)), xml=xml_of(snapshot))
 
 
 @router.post(
