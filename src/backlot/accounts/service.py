@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import Corporation, PlanType, RefreshToken, Role, User
@@ -24,6 +23,7 @@ from backlot.accounts.schemas import (
 from backlot.accounts.sessions import announce_after_commit, end_sessions
 from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
+from backlot.core.db import flush_unique
 from backlot.core.errors import ProblemError, conflict, forbidden, not_found
 from backlot.core.paging import fetch_page
 from backlot.core.security import hash_password, verify_password
@@ -80,10 +80,7 @@ async def add_user(
         email_verified=email_verified,
     )
     session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent request took the email first
-        raise _email_taken(email) from exc
+    await flush_unique(session, _email_taken(email))
     return user
 
 
@@ -274,10 +271,7 @@ async def update_user(
         user.password_hash = await hash_password(changes["password"])
         await revoke_all_refresh_tokens(session, clock, user_id=user.id)
         ended = "password_reset"
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise _email_taken(user.email) from exc
+    await flush_unique(session, _email_taken(user.email))
     if ended is not None:
         await end_sessions(session, bus, user.id, ended)
     return user

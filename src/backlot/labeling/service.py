@@ -11,13 +11,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backlot.accounts.principal import Actor, require_corporation_admin
 from backlot.core.cache import RowCache
 from backlot.core.clock import Clock
-from backlot.core.db import after_commit, on_rollback
+from backlot.core.db import after_commit, flush_unique, on_rollback
 from backlot.core.errors import ProblemError, conflict, forbidden, not_found
 from backlot.core.locks import Denial, DenialReason, Lock, LockStore, ReleaseOutcome
 from backlot.core.paging import fetch_page
@@ -55,7 +54,7 @@ async def create_project(session: AsyncSession, *, actor: Actor, name: str) -> L
     assert actor.corporation_id is not None
     project = LabelingProject(corporation_id=actor.corporation_id, name=name)
     session.add(project)
-    await _flush_unique(session, "project_exists", f"A project named {name} exists.")
+    await flush_unique(session, conflict("project_exists", f"A project named {name} exists."))
     return project
 
 
@@ -65,7 +64,7 @@ async def rename_project(
     project = await get_project(session, actor=actor, project_id=project_id)
     require_corporation_admin(actor)
     project.name = name
-    await _flush_unique(session, "project_exists", f"A project named {name} exists.")
+    await flush_unique(session, conflict("project_exists", f"A project named {name} exists."))
     return project
 
 
@@ -95,13 +94,6 @@ async def delete_project(
     after_commit(session, drop_locks_and_content)
 
 
-async def _flush_unique(session: AsyncSession, code: str, detail: str) -> None:
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise conflict(code, detail) from exc
-
-
 async def list_files(
     session: AsyncSession, *, project: LabelingProject, limit: int, offset: int
 ) -> tuple[list[LabelingFile], int]:
@@ -116,7 +108,7 @@ async def list_files(
 async def add_file(session: AsyncSession, *, project: LabelingProject, name: str) -> LabelingFile:
     file = LabelingFile(project_id=project.id, name=name)
     session.add(file)
-    await _flush_unique(session, "file_exists", f"{name} is already registered.")
+    await flush_unique(session, conflict("file_exists", f"{name} is already registered."))
     return file
 
 
@@ -152,7 +144,7 @@ async def add_uploaded_file(
     )
     session.add(file)
     on_rollback(session, lambda: store.delete(content.key))
-    await _flush_unique(session, "file_exists", f"{name} is already registered.")
+    await flush_unique(session, conflict("file_exists", f"{name} is already registered."))
     return file
 
 
