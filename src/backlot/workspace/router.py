@@ -74,14 +74,7 @@ def room_read(room: WorkspaceRoom) -> RoomRead:
 
 
 def snapshot_read(snapshot: WorkspaceSnapshot) -> SnapshotRead:
-    return SnapshotRead(
-        version=snapshot.version,
-        author=snapshot.author,
-        author_user_id=snapshot.author_user_id,
-        restored_from=snapshot.restored_from,
-        size=snapshot.size,
-        created_at=snapshot.created_at,
-    )
+    return SnapshotRead.model_validate(snapshot, from_attributes=True)
 
 
 @router.post(
