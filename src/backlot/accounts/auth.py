@@ -39,7 +39,7 @@ class RefreshReused:
 
 
 async def authenticate(
-    session: AsyncSession, settings: Settings, email: str, password: str
+    session: AsyncSession, settings: Settings, *, email: str, password: str
 ) -> User:
     user = await accounts_service.find_user_by_email(session, email)
     # verify_password does the same work whether or not the user exists.
@@ -59,6 +59,7 @@ async def issue_token_pair(
     settings: Settings,
     signer: TokenSigner,
     clock: Clock,
+    *,
     user: User,
     family_id: str | None = None,
     refresh: str | None = None,
@@ -113,7 +114,7 @@ def _successor(signer: TokenSigner, token: str) -> str:
 
 
 async def rotate_refresh_token(
-    session: AsyncSession, settings: Settings, signer: TokenSigner, clock: Clock, token: str
+    session: AsyncSession, settings: Settings, signer: TokenSigner, clock: Clock, *, token: str
 ) -> TokenPair | RefreshReused:
     now = clock.now()
     # Claiming the token is one conditional UPDATE, so two concurrent refreshes with the
@@ -151,7 +152,14 @@ async def rotate_refresh_token(
         raise unauthorized("invalid_refresh_token", "The refresh token is not valid.")
     successor = _successor(signer, token)
     return await issue_token_pair(
-        session, settings, signer, clock, user, claimed.family_id, successor, now
+        session,
+        settings,
+        signer,
+        clock,
+        user=user,
+        family_id=claimed.family_id,
+        refresh=successor,
+        now=now,
     )
 
 
@@ -184,7 +192,7 @@ async def _answer_again(
     return _pair(settings, signer, user, successor, used_at, now)
 
 
-async def logout(session: AsyncSession, bus: EventBus, clock: Clock, token: str) -> None:
+async def logout(session: AsyncSession, bus: EventBus, clock: Clock, *, token: str) -> None:
     """Revoke the token's family and end the user's access tokens (other devices refresh
     theirs); unknown tokens are refused so typos are visible. A token no longer live
     (revoked, rotated, expired) ends nothing: whoever once held one must not keep a
@@ -210,7 +218,7 @@ async def _revoke_family(session: AsyncSession, family_id: str, clock: Clock) ->
 
 
 async def sign_in_with_google(
-    session: AsyncSession, state: AppState, raw_claims: dict[str, Any]
+    session: AsyncSession, state: AppState, *, raw_claims: dict[str, Any]
 ) -> User:
     """Find the user by Google subject, else by verified email (linking a verified
     account, taking over an unverified one), else create one."""
@@ -269,7 +277,7 @@ async def _take_over(session: AsyncSession, state: AppState, user: User) -> None
     session go, and the owner is told."""
     user.password_hash = None
     user.email_verified = True
-    await accounts_service.revoke_all_refresh_tokens(session, state.clock, user.id)
+    await accounts_service.revoke_all_refresh_tokens(session, state.clock, user_id=user.id)
     await end_sessions(session, state.bus, user.id, "taken_over")
     corporation = (
         None if user.corporation_id is None else await session.get(Corporation, user.corporation_id)

@@ -28,7 +28,7 @@ from backlot.core.state import AppState
 
 
 async def register(
-    session: AsyncSession, state: AppState, data: RegisterRequest, client: str
+    session: AsyncSession, state: AppState, *, data: RegisterRequest, client: str
 ) -> None:
     """Create the account and mail a confirmation link; for an address that already has
     an account, mail its owner instead. Both paths hash the password, so their timing
@@ -44,11 +44,11 @@ async def register(
     except ProblemError as exc:
         if exc.code != "email_taken":
             raise
-        if await may_mail(state, data.email, client):
+        if await may_mail(state, email=data.email, client=client):
             notice = register_notice_mail(data.email, state.settings.public_url)
             post_after_commit(session, state.mailer, notice)
         return
-    await send_verification(session, state, user)
+    await send_verification(session, state, user=user)
 
 
 async def _add_account(session: AsyncSession, data: RegisterRequest, password_hash: str) -> User:
@@ -76,11 +76,11 @@ async def _mail_link(
     page: str,
 ) -> str:
     """Issue a link token for `user` and its link to `page`; the caller writes the mail."""
-    token = await issue_link_token(session, state.clock, user, purpose, ttl)
+    token = await issue_link_token(session, state.clock, user=user, purpose=purpose, ttl=ttl)
     return link(state.settings.public_url, page, token)
 
 
-async def send_verification(session: AsyncSession, state: AppState, user: User) -> None:
+async def send_verification(session: AsyncSession, state: AppState, *, user: User) -> None:
     hours = state.settings.email_verification_ttl_hours
     url = await _mail_link(
         session, state, user, EmailPurpose.verify_email, timedelta(hours=hours), "app/verify-email"
@@ -89,24 +89,26 @@ async def send_verification(session: AsyncSession, state: AppState, user: User) 
 
 
 async def resend_verification(
-    session: AsyncSession, state: AppState, email: str, client: str
+    session: AsyncSession, state: AppState, *, email: str, client: str
 ) -> None:
-    await throttle_mail(state, email, client)
+    await throttle_mail(state, email=email, client=client)
     user = await accounts_service.find_user_by_email(session, email)
     if user is not None and not user.email_verified:
-        await send_verification(session, state, user)
+        await send_verification(session, state, user=user)
 
 
-async def verify_email(session: AsyncSession, state: AppState, token: str) -> None:
-    user = await consume_link_token(session, state.clock, token, EmailPurpose.verify_email)
+async def verify_email(session: AsyncSession, state: AppState, *, token: str) -> None:
+    user = await consume_link_token(
+        session, state.clock, token=token, purpose=EmailPurpose.verify_email
+    )
     user.email_verified = True
     await session.flush()
 
 
 async def request_password_reset(
-    session: AsyncSession, state: AppState, email: str, client: str
+    session: AsyncSession, state: AppState, *, email: str, client: str
 ) -> None:
-    await throttle_mail(state, email, client)
+    await throttle_mail(state, email=email, client=client)
     user = await accounts_service.find_user_by_email(session, email)
     if user is None:
         return
@@ -123,15 +125,17 @@ async def request_password_reset(
 
 
 async def reset_password(
-    session: AsyncSession, state: AppState, data: PasswordResetConfirm
+    session: AsyncSession, state: AppState, *, data: PasswordResetConfirm
 ) -> None:
     """Set the new password from a reset link: the link proves the mailbox, so the address
     counts as verified; every session of the account ends."""
-    user = await consume_link_token(session, state.clock, data.token, EmailPurpose.password_reset)
+    user = await consume_link_token(
+        session, state.clock, token=data.token, purpose=EmailPurpose.password_reset
+    )
     await check_password_strength(
         data.new_password, email=user.email, display_name=user.display_name, field="new_password"
     )
     user.password_hash = await hash_password(data.new_password)
     user.email_verified = True
-    await accounts_service.revoke_all_refresh_tokens(session, state.clock, user.id)
+    await accounts_service.revoke_all_refresh_tokens(session, state.clock, user_id=user.id)
     await end_sessions(session, state.bus, user.id, "password_reset")

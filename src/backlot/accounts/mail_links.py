@@ -21,7 +21,7 @@ from backlot.core.security import digest_token, new_opaque_token
 
 
 async def issue_link_token(
-    session: AsyncSession, clock: Clock, user: User, purpose: EmailPurpose, ttl: timedelta
+    session: AsyncSession, clock: Clock, *, user: User, purpose: EmailPurpose, ttl: timedelta
 ) -> str:
     token, digest = new_opaque_token()
     session.add(
@@ -38,7 +38,7 @@ async def issue_link_token(
 
 
 async def consume_link_token(
-    session: AsyncSession, clock: Clock, token: str, purpose: EmailPurpose
+    session: AsyncSession, clock: Clock, *, token: str, purpose: EmailPurpose
 ) -> User:
     """The token's user; the token (and every other of that purpose) is used up. One
     conditional UPDATE claims it, so two requests cannot both use one link."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from backlot.accounts.models import Role, User
+from backlot.core.errors import forbidden
 
 
 class Requester(Protocol):
@@ -49,3 +50,9 @@ class Principal:
             is_superuser=user.is_superuser,
             session_generation=user.session_generation,
         )
+
+
+def require_corporation_admin(requester: Requester) -> None:
+    """403 unless the requester is an admin of a corporation (the apps' admin-only actions)."""
+    if not requester.is_corporation_admin:
+        raise forbidden("Only the corporation's admins may do this.")

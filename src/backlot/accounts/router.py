@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from backlot.accounts import auth, email_flows
@@ -39,8 +38,14 @@ from backlot.accounts.throttle import (
 )
 from backlot.core.clock import Clock
 from backlot.core.deps import BusDep, ClockDep, SessionDep, StateDep
-from backlot.core.errors import ProblemError, problem_response, problem_responses, unauthorized
-from backlot.core.paging import Page
+from backlot.core.errors import (
+    ProblemError,
+    invalid_request,
+    problem_response,
+    problem_responses,
+    unauthorized,
+)
+from backlot.core.paging import Page, page_of
 from backlot.core.params import MAX_ID, IdPath, Limit, Offset
 
 # Every route can meet these: malformed JSON, an oversized body, a schema mismatch.
@@ -76,8 +81,8 @@ async def register(
     has an account (its owner gets a mail instead), so it does not reveal who has one."""
     if not state.settings.allow_registration:
         raise ProblemError(403, "registration_closed", "Self-registration is turned off.")
-    await throttle_address(request, state, "register")
-    await email_flows.register(session, state, body, client_address(request))
+    await throttle_address(request, state, action="register")
+    await email_flows.register(session, state, data=body, client=client_address(request))
     return Accepted(detail=_REGISTER_ACCEPTED)
 
 
@@ -86,8 +91,8 @@ async def verify_email(
     request: Request, session: SessionDep, state: StateDep, body: VerifyEmailRequest
 ) -> Response:
     """Confirm an address with the token of the mailed link (single use, expires)."""
-    await throttle_address(request, state, "verify_email")
-    await email_flows.verify_email(session, state, body.token)
+    await throttle_address(request, state, action="verify_email")
+    await email_flows.verify_email(session, state, token=body.token)
     return Response(status_code=204)
 
 
@@ -101,8 +106,10 @@ async def resend_verification(
     request: Request, session: SessionDep, state: StateDep, body: EmailRequest
 ) -> Any:
     """Mail a new confirmation link to an unconfirmed account (same answer for any address)."""
-    await throttle_address(request, state, "verify_email")
-    await email_flows.resend_verification(session, state, body.email, client_address(request))
+    await throttle_address(request, state, action="verify_email")
+    await email_flows.resend_verification(
+        session, state, email=body.email, client=client_address(request)
+    )
     return Accepted(detail="If this address has an unconfirmed account, we mailed it a link.")
 
 
@@ -116,8 +123,10 @@ async def request_password_reset(
     request: Request, session: SessionDep, state: StateDep, body: EmailRequest
 ) -> Any:
     """Mail a password reset link (same answer whether or not the address has an account)."""
-    await throttle_address(request, state, "password_reset")
-    await email_flows.request_password_reset(session, state, body.email, client_address(request))
+    await throttle_address(request, state, action="password_reset")
+    await email_flows.request_password_reset(
+        session, state, email=body.email, client=client_address(request)
+    )
     return Accepted(detail="If this address has an account, we mailed it a reset link.")
 
 
@@ -128,8 +137,8 @@ async def confirm_password_reset(
     request: Request, session: SessionDep, state: StateDep, body: PasswordResetConfirm
 ) -> Response:
     """Set a new password with the mailed link's token; every session of the account ends."""
-    await throttle_address(request, state, "password_reset")
-    await email_flows.reset_password(session, state, body)
+    await throttle_address(request, state, action="password_reset")
+    await email_flows.reset_password(session, state, data=body)
     return Response(status_code=204)
 
 
@@ -173,9 +182,7 @@ async def _login_credentials(request: Request) -> LoginRequest:
             return LoginRequest.model_validate_json(raw)
         return LoginRequest.model_validate(raw)
     except ValidationError as exc:
-        raise RequestValidationError(
-            [{**err, "loc": (source, *err["loc"])} for err in exc.errors(include_input=False)]
-        ) from exc
+        raise invalid_request(exc, source=source) from exc
 
 
 @auth_router.post(
@@ -186,18 +193,20 @@ async def _login_credentials(request: Request) -> LoginRequest:
 )
 async def login(request: Request, session: SessionDep, state: StateDep) -> Any:
     """Exchange email and password (JSON, or the OAuth2 form Swagger's Authorize sends)."""
-    await throttle_address(request, state, "login")
+    await throttle_address(request, state, action="login")
     credentials = await _login_credentials(request)
-    await check_login(request, state, credentials.email)
+    await check_login(request, state, email=credentials.email)
     try:
         user = await auth.authenticate(
-            session, state.settings, credentials.email, credentials.password
+            session, state.settings, email=credentials.email, password=credentials.password
         )
     except ProblemError as exc:
         if exc.code == "invalid_credentials":
-            await record_failed_login(request, state, credentials.email)
+            await record_failed_login(request, state, email=credentials.email)
         raise
-    return await auth.issue_token_pair(session, state.settings, state.signer, state.clock, user)
+    return await auth.issue_token_pair(
+        session, state.settings, state.signer, state.clock, user=user
+    )
 
 
 @auth_router.post("/refresh", response_model=TokenPair, responses=problem_responses(401, 422, 429))
@@ -209,9 +218,9 @@ async def refresh(
     Presented again within BACKLOT_REFRESH_REUSE_GRACE_SECONDS (two tabs at once), it
     gets the same new pair; later, it revokes its whole family (theft detection).
     """
-    await throttle_address(request, state, "refresh")
+    await throttle_address(request, state, action="refresh")
     outcome = await auth.rotate_refresh_token(
-        session, state.settings, state.signer, state.clock, body.refresh_token
+        session, state.settings, state.signer, state.clock, token=body.refresh_token
     )
     if isinstance(outcome, auth.RefreshReused):
         # Answer without raising, so the unit of work commits the family's revocation.
@@ -233,8 +242,8 @@ async def logout(
     """Revoke the refresh token and every token rotated from the same sign-in; access
     tokens issued before stop working (other devices refresh theirs). A token already
     revoked, rotated or expired ends nothing (204 all the same: logging out twice is fine)."""
-    await throttle_address(request, state, "logout")
-    await auth.logout(session, state.bus, state.clock, body.refresh_token)
+    await throttle_address(request, state, action="logout")
+    await auth.logout(session, state.bus, state.clock, token=body.refresh_token)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -251,8 +260,10 @@ async def google(session: SessionDep, state: StateDep, body: GoogleLoginRequest)
             404, "google_login_disabled", "Google sign-in is not configured on this server."
         )
     claims = await state.id_tokens.verify(body.id_token)
-    user = await auth.sign_in_with_google(session, state, claims)
-    return await auth.issue_token_pair(session, state.settings, state.signer, state.clock, user)
+    user = await auth.sign_in_with_google(session, state, raw_claims=claims)
+    return await auth.issue_token_pair(
+        session, state.settings, state.signer, state.clock, user=user
+    )
 
 
 # --- users ------------------------------------------------------------------------------
@@ -269,7 +280,7 @@ async def update_me(
 ) -> Any:
     """Change your display name or password (the latter needs `current_password`, and
     ends every session: sign in again with the new password)."""
-    return await accounts_service.update_me(session, bus, clock, user, body)
+    return await accounts_service.update_me(session, bus, clock, requester=user, data=body)
 
 
 @users_router.get("", response_model=Page[UserRead], responses=_MANAGED)
@@ -282,10 +293,10 @@ async def list_users(
         int | None, Query(ge=1, le=MAX_ID, description="Superusers: filter.")
     ] = None,
 ) -> Any:
-    items, total = await accounts_service.list_users(session, user, corporation_id, limit, offset)
-    return Page[UserRead](
-        items=[UserRead.model_validate(i) for i in items], total=total, limit=limit, offset=offset
+    items, total = await accounts_service.list_users(
+        session, requester=user, corporation_id=corporation_id, limit=limit, offset=offset
     )
+    return page_of(items, total, read=UserRead.model_validate, limit=limit, offset=offset)
 
 
 @users_router.post(
@@ -300,15 +311,15 @@ async def create_user(
     """The new user's address is not verified (the admin vouches for the account, not for
     who reads the mailbox): a confirmation link is mailed to it. Limited per admin
     (BACKLOT_USER_ADMIN_RATE_LIMIT, with email changes)."""
-    await throttle_user_admin(state, user.id, user.is_superuser)
-    created = await accounts_service.create_user(session, user, body)
-    await email_flows.send_verification(session, state, created)
+    await throttle_user_admin(state, actor_id=user.id, is_superuser=user.is_superuser)
+    created = await accounts_service.create_user(session, requester=user, data=body)
+    await email_flows.send_verification(session, state, user=created)
     return created
 
 
 @users_router.get("/{user_id:int}", response_model=UserRead, responses=_MANAGED)
 async def read_user(session: SessionDep, user: CurrentUser, user_id: IdPath) -> Any:
-    return await accounts_service.get_user(session, user, user_id)
+    return await accounts_service.get_user(session, requester=user, user_id=user_id)
 
 
 @users_router.patch(
@@ -327,8 +338,10 @@ async def update_user(
     address manages their own password and email: only the superuser changes those
     (admins send them a password reset). Email changes are limited per admin."""
     if "email" in body.model_fields_set:
-        await throttle_user_admin(state, user.id, user.is_superuser)
-    return await accounts_service.update_user(session, state.bus, state.clock, user, user_id, body)
+        await throttle_user_admin(state, actor_id=user.id, is_superuser=user.is_superuser)
+    return await accounts_service.update_user(
+        session, state.bus, state.clock, requester=user, user_id=user_id, data=body
+    )
 
 
 @users_router.delete(
@@ -337,7 +350,7 @@ async def update_user(
 async def delete_user(
     session: SessionDep, bus: BusDep, user: CurrentUser, user_id: IdPath
 ) -> Response:
-    await accounts_service.delete_user(session, bus, user, user_id)
+    await accounts_service.delete_user(session, bus, requester=user, user_id=user_id)
     return Response(status_code=204)
 
 
@@ -354,9 +367,11 @@ def _corporation_read(corporation: Corporation, clock: Clock) -> CorporationRead
 async def list_corporations(
     session: SessionDep, clock: ClockDep, user: CurrentUser, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
-    items, total = await accounts_service.list_corporations(session, user, limit, offset)
-    return Page[CorporationRead](
-        items=[_corporation_read(c, clock) for c in items], total=total, limit=limit, offset=offset
+    items, total = await accounts_service.list_corporations(
+        session, requester=user, limit=limit, offset=offset
+    )
+    return page_of(
+        items, total, read=lambda c: _corporation_read(c, clock), limit=limit, offset=offset
     )
 
 
@@ -366,7 +381,9 @@ async def list_corporations(
 async def create_corporation(
     session: SessionDep, clock: ClockDep, user: CurrentUser, body: CorporationCreate
 ) -> Any:
-    return _corporation_read(await accounts_service.create_corporation(session, user, body), clock)
+    return _corporation_read(
+        await accounts_service.create_corporation(session, requester=user, data=body), clock
+    )
 
 
 @corporations_router.get(
@@ -375,7 +392,9 @@ async def create_corporation(
 async def read_corporation(
     session: SessionDep, clock: ClockDep, user: CurrentUser, corporation_id: IdPath
 ) -> Any:
-    corporation = await accounts_service.get_corporation(session, user, corporation_id)
+    corporation = await accounts_service.get_corporation(
+        session, requester=user, corporation_id=corporation_id
+    )
     return _corporation_read(corporation, clock)
 
 
@@ -390,7 +409,9 @@ async def update_corporation(
     body: CorporationUpdate,
 ) -> Any:
     """Admins rename their own corporation; only the superuser changes plans."""
-    corporation = await accounts_service.update_corporation(session, user, corporation_id, body)
+    corporation = await accounts_service.update_corporation(
+        session, requester=user, corporation_id=corporation_id, data=body
+    )
     return _corporation_read(corporation, clock)
 
 
@@ -400,5 +421,7 @@ async def update_corporation(
 async def delete_corporation(
     session: SessionDep, user: CurrentUser, corporation_id: IdPath
 ) -> Response:
-    await accounts_service.delete_corporation(session, user, corporation_id)
+    await accounts_service.delete_corporation(
+        session, requester=user, corporation_id=corporation_id
+    )
     return Response(status_code=204)

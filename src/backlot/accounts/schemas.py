@@ -21,6 +21,7 @@ from pydantic.json_schema import SkipJsonSchema
 from backlot.accounts.models import PlanType, Role
 from backlot.accounts.passwords import MIN_LENGTH, not_blank
 from backlot.core.params import IdField
+from backlot.core.schemas import FromJsonText, RequestModel
 from backlot.core.text import no_control_characters
 
 
@@ -38,7 +39,9 @@ def _iso_text(value: object) -> object:
     return value
 
 
-AwareTime = Annotated[AwareDatetime, BeforeValidator(_iso_text)]
+AwareTime = Annotated[AwareDatetime, FromJsonText, BeforeValidator(_iso_text)]
+RoleName = Annotated[Role, FromJsonText]
+PlanName = Annotated[PlanType, FromJsonText]
 Password = Annotated[str, Field(min_length=MIN_LENGTH, max_length=256), AfterValidator(not_blank)]
 # Bidirectional overrides and isolates make a name display as something else
 # ("Trojan Source"): "\u202eresu" shows as "user" reversed in the other direction.
@@ -61,14 +64,10 @@ Name = Annotated[
 ]
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 # --- auth ---------------------------------------------------------------------------
 
 
-class RegisterRequest(StrictModel):
+class RegisterRequest(RequestModel):
     email: Email
     password: Password
     display_name: Name | None = None
@@ -77,28 +76,28 @@ class RegisterRequest(StrictModel):
     )
 
 
-class LoginRequest(StrictModel):
+class LoginRequest(RequestModel):
     email: Email
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 
-class RefreshRequest(StrictModel):
+class RefreshRequest(RequestModel):
     refresh_token: Annotated[str, Field(min_length=1, max_length=512)]
 
 
-class GoogleLoginRequest(StrictModel):
+class GoogleLoginRequest(RequestModel):
     id_token: Annotated[str, Field(min_length=1, max_length=8192)]
 
 
-class EmailRequest(StrictModel):
+class EmailRequest(RequestModel):
     email: Email
 
 
-class VerifyEmailRequest(StrictModel):
+class VerifyEmailRequest(RequestModel):
     token: Annotated[str, Field(min_length=1, max_length=512)]
 
 
-class PasswordResetConfirm(StrictModel):
+class PasswordResetConfirm(RequestModel):
     token: Annotated[str, Field(min_length=1, max_length=512)]
     new_password: Password
 
@@ -136,16 +135,16 @@ class TokenPair(BaseModel):
 # --- corporations -------------------------------------------------------------------
 
 
-class CorporationCreate(StrictModel):
+class CorporationCreate(RequestModel):
     name: Name
-    plan_type: PlanType = PlanType.free
+    plan_type: PlanName = PlanType.free
     plan_expired_at: AwareTime | None = Field(None, description="Required for a paid plan.")
 
 
-class CorporationUpdate(StrictModel):
+class CorporationUpdate(RequestModel):
     # Omit a field to keep it; null is refused (the schema says so) except for the expiry.
     name: Name | SkipJsonSchema[None] = None
-    plan_type: PlanType | SkipJsonSchema[None] = None
+    plan_type: PlanName | SkipJsonSchema[None] = None
     plan_expired_at: AwareTime | None = None
 
 
@@ -181,24 +180,24 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
-class UserCreate(StrictModel):
+class UserCreate(RequestModel):
     email: Email
     password: Password
-    role: Role = Role.guest
+    role: RoleName = Role.guest
     display_name: Name | None = None
     corporation_id: IdField | None = Field(
         None, description="Superusers only; admins always create users in their own."
     )
 
 
-class UserUpdate(StrictModel):
+class UserUpdate(RequestModel):
     email: Email | SkipJsonSchema[None] = None
     display_name: Name | SkipJsonSchema[None] = None
-    role: Role | SkipJsonSchema[None] = None
+    role: RoleName | SkipJsonSchema[None] = None
     password: Password | SkipJsonSchema[None] = None
 
 
-class MeUpdate(StrictModel):
+class MeUpdate(RequestModel):
     display_name: Name | SkipJsonSchema[None] = None
     password: Password | SkipJsonSchema[None] = None
     current_password: Annotated[str, Field(max_length=256)] | None = Field(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import Corporation, PlanType, RefreshToken, Role, User
@@ -24,6 +23,7 @@ from backlot.accounts.schemas import (
 from backlot.accounts.sessions import announce_after_commit, end_sessions
 from backlot.core.bus import EventBus
 from backlot.core.clock import Clock
+from backlot.core.db import flush_unique
 from backlot.core.errors import ProblemError, conflict, forbidden, not_found
 from backlot.core.paging import fetch_page
 from backlot.core.security import hash_password, verify_password
@@ -80,14 +80,11 @@ async def add_user(
         email_verified=email_verified,
     )
     session.add(user)
-    try:
-        await session.flush()
-    except IntegrityError as exc:  # a concurrent request took the email first
-        raise _email_taken(email) from exc
+    await flush_unique(session, _email_taken(email))
     return user
 
 
-async def revoke_all_refresh_tokens(session: AsyncSession, clock: Clock, user_id: int) -> None:
+async def revoke_all_refresh_tokens(session: AsyncSession, clock: Clock, *, user_id: int) -> None:
     await session.execute(
         update(RefreshToken)
         .where(RefreshToken.user_id == user_id, RefreshToken.revoked_at.is_(None))
@@ -109,30 +106,34 @@ def _check_plan(plan_type: str, plan_expired_at: datetime | None) -> None:
 # --- corporations -------------------------------------------------------------------
 
 
-async def get_corporation(session: AsyncSession, actor: User, corporation_id: int) -> Corporation:
+async def get_corporation(
+    session: AsyncSession, *, requester: User, corporation_id: int
+) -> Corporation:
     corporation = await session.get(Corporation, corporation_id)
-    if corporation is None or not (actor.is_superuser or actor.corporation_id == corporation_id):
+    if corporation is None or not (
+        requester.is_superuser or requester.corporation_id == corporation_id
+    ):
         raise not_found("Corporation")
-    if not (actor.is_superuser or actor.is_corporation_admin):
+    if not (requester.is_superuser or requester.is_corporation_admin):
         raise forbidden("Only the corporation's admins may see it.")
     return corporation
 
 
 async def list_corporations(
-    session: AsyncSession, actor: User, limit: int, offset: int
+    session: AsyncSession, *, requester: User, limit: int, offset: int
 ) -> tuple[list[Corporation], int]:
     stmt = select(Corporation).order_by(Corporation.id)
-    if not actor.is_superuser:
-        if not actor.is_corporation_admin:
+    if not requester.is_superuser:
+        if not requester.is_corporation_admin:
             raise forbidden("Only admins may list corporations.")
-        stmt = stmt.where(Corporation.id == actor.corporation_id)
+        stmt = stmt.where(Corporation.id == requester.corporation_id)
     return await fetch_page(session, stmt, limit, offset)
 
 
 async def create_corporation(
-    session: AsyncSession, actor: User, data: CorporationCreate
+    session: AsyncSession, *, requester: User, data: CorporationCreate
 ) -> Corporation:
-    if not actor.is_superuser:
+    if not requester.is_superuser:
         raise forbidden("Only the platform superuser creates corporations.")
     return await add_corporation(
         session, name=data.name, plan_type=data.plan_type, plan_expired_at=data.plan_expired_at
@@ -140,11 +141,11 @@ async def create_corporation(
 
 
 async def update_corporation(
-    session: AsyncSession, actor: User, corporation_id: int, data: CorporationUpdate
+    session: AsyncSession, *, requester: User, corporation_id: int, data: CorporationUpdate
 ) -> Corporation:
-    corporation = await get_corporation(session, actor, corporation_id)
+    corporation = await get_corporation(session, requester=requester, corporation_id=corporation_id)
     changes = data.model_dump(exclude_unset=True)
-    if {"plan_type", "plan_expired_at"} & changes.keys() and not actor.is_superuser:
+    if {"plan_type", "plan_expired_at"} & changes.keys() and not requester.is_superuser:
         raise forbidden("Only the platform superuser sets plans.", code="plan_change_forbidden")
     if changes.get("name", "") is None or changes.get("plan_type", "") is None:
         raise ProblemError(422, "null_not_allowed", "name and plan_type cannot be null.")
@@ -155,9 +156,11 @@ async def update_corporation(
     return corporation
 
 
-async def delete_corporation(session: AsyncSession, actor: User, corporation_id: int) -> None:
-    corporation = await get_corporation(session, actor, corporation_id)
-    if not actor.is_superuser:
+async def delete_corporation(
+    session: AsyncSession, *, requester: User, corporation_id: int
+) -> None:
+    corporation = await get_corporation(session, requester=requester, corporation_id=corporation_id)
+    if not requester.is_superuser:
         raise forbidden("Only the platform superuser deletes corporations.")
     members = await session.scalar(
         select(func.count()).select_from(User).where(User.corporation_id == corporation_id)
@@ -173,51 +176,51 @@ async def delete_corporation(session: AsyncSession, actor: User, corporation_id:
 # --- users ----------------------------------------------------------------------------
 
 
-def _may_manage(actor: User, user: User) -> bool:
-    return actor.is_superuser or (
-        actor.is_corporation_admin and actor.corporation_id == user.corporation_id
+def _may_manage(requester: User, user: User) -> bool:
+    return requester.is_superuser or (
+        requester.is_corporation_admin and requester.corporation_id == user.corporation_id
     )
 
 
-async def get_user(session: AsyncSession, actor: User, user_id: int) -> User:
+async def get_user(session: AsyncSession, *, requester: User, user_id: int) -> User:
     user = await session.get(User, user_id)
     if user is None:
         raise not_found("User")
-    same_corporation = actor.corporation_id is not None and (
-        actor.corporation_id == user.corporation_id
+    same_corporation = requester.corporation_id is not None and (
+        requester.corporation_id == user.corporation_id
     )
-    if not (actor.is_superuser or same_corporation or actor.id == user.id):
+    if not (requester.is_superuser or same_corporation or requester.id == user.id):
         raise not_found("User")
-    if not (_may_manage(actor, user) or actor.id == user.id):
+    if not (_may_manage(requester, user) or requester.id == user.id):
         raise forbidden("Guests may only read themselves.")
     return user
 
 
 async def list_users(
-    session: AsyncSession, actor: User, corporation_id: int | None, limit: int, offset: int
+    session: AsyncSession, *, requester: User, corporation_id: int | None, limit: int, offset: int
 ) -> tuple[list[User], int]:
     stmt = select(User).order_by(User.id)
-    if actor.is_superuser:
+    if requester.is_superuser:
         if corporation_id is not None:
             stmt = stmt.where(User.corporation_id == corporation_id)
-    elif actor.is_corporation_admin:
-        if corporation_id not in (None, actor.corporation_id):
+    elif requester.is_corporation_admin:
+        if corporation_id not in (None, requester.corporation_id):
             raise not_found("Corporation")
-        stmt = stmt.where(User.corporation_id == actor.corporation_id)
+        stmt = stmt.where(User.corporation_id == requester.corporation_id)
     else:
         raise forbidden("Only admins may list users.")
     return await fetch_page(session, stmt, limit, offset)
 
 
-async def create_user(session: AsyncSession, actor: User, data: UserCreate) -> User:
-    if actor.is_superuser:
+async def create_user(session: AsyncSession, *, requester: User, data: UserCreate) -> User:
+    if requester.is_superuser:
         corporation_id = data.corporation_id
         if corporation_id is not None and await session.get(Corporation, corporation_id) is None:
             raise not_found("Corporation")
-    elif actor.is_corporation_admin:
-        if data.corporation_id not in (None, actor.corporation_id):
+    elif requester.is_corporation_admin:
+        if data.corporation_id not in (None, requester.corporation_id):
             raise not_found("Corporation")
-        corporation_id = actor.corporation_id
+        corporation_id = requester.corporation_id
     else:
         raise forbidden("Only admins may create users.")
     await check_password_strength(data.password, email=data.email, display_name=data.display_name)
@@ -233,15 +236,21 @@ async def create_user(session: AsyncSession, actor: User, data: UserCreate) -> U
 
 
 async def update_user(
-    session: AsyncSession, bus: EventBus, clock: Clock, actor: User, user_id: int, data: UserUpdate
+    session: AsyncSession,
+    bus: EventBus,
+    clock: Clock,
+    *,
+    requester: User,
+    user_id: int,
+    data: UserUpdate,
 ) -> User:
-    user = await get_user(session, actor, user_id)
-    if not _may_manage(actor, user):
+    user = await get_user(session, requester=requester, user_id=user_id)
+    if not _may_manage(requester, user):
         raise forbidden("Only admins may change users; use /v1/users/me for yourself.")
     changes = data.model_dump(exclude_unset=True)
     if any(value is None for value in changes.values()):
         raise ProblemError(422, "null_not_allowed", "Fields cannot be set to null.")
-    _check_credentials_change(actor, user, changes)
+    _check_credentials_change(requester, user, changes)
     ended = None
     if "role" in changes and changes["role"] != user.role:
         ended = "role_changed"
@@ -264,23 +273,24 @@ async def update_user(
             changes["password"], email=user.email, display_name=user.display_name
         )
         user.password_hash = await hash_password(changes["password"])
-        await revoke_all_refresh_tokens(session, clock, user.id)
+        await revoke_all_refresh_tokens(session, clock, user_id=user.id)
         ended = "password_reset"
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise _email_taken(user.email) from exc
+    await flush_unique(session, _email_taken(user.email))
     if ended is not None:
         await end_sessions(session, bus, user.id, ended)
     return user
 
 
-def _check_credentials_change(actor: User, user: User, changes: dict[str, object]) -> None:
+def _check_credentials_change(requester: User, user: User, changes: dict[str, object]) -> None:
     """Whoever proved the address manages its credentials: an admin who could set the
     password or move the address (then reset it) of a verified user would take the
     account over, e.g. one a stranger's admin planted and its owner then claimed."""
     new_email = "email" in changes and changes["email"] != user.email
-    if actor.is_superuser or not user.email_verified or not ("password" in changes or new_email):
+    if (
+        requester.is_superuser
+        or not user.email_verified
+        or not ("password" in changes or new_email)
+    ):
         return
     raise forbidden(
         "This user confirmed their email address and manages their own password and "
@@ -289,11 +299,13 @@ def _check_credentials_change(actor: User, user: User, changes: dict[str, object
     )
 
 
-async def delete_user(session: AsyncSession, bus: EventBus, actor: User, user_id: int) -> None:
-    user = await get_user(session, actor, user_id)
-    if not _may_manage(actor, user):
+async def delete_user(
+    session: AsyncSession, bus: EventBus, *, requester: User, user_id: int
+) -> None:
+    user = await get_user(session, requester=requester, user_id=user_id)
+    if not _may_manage(requester, user):
         raise forbidden("Only admins may delete users.")
-    if user.id == actor.id and actor.is_superuser:
+    if user.id == requester.id and requester.is_superuser:
         raise conflict("cannot_delete_self", "A superuser cannot delete their own account.")
     if user.role == Role.admin:
         await _keep_one_admin(session, user)
@@ -303,27 +315,27 @@ async def delete_user(session: AsyncSession, bus: EventBus, actor: User, user_id
 
 
 async def update_me(
-    session: AsyncSession, bus: EventBus, clock: Clock, actor: User, data: MeUpdate
+    session: AsyncSession, bus: EventBus, clock: Clock, *, requester: User, data: MeUpdate
 ) -> User:
     changes = data.model_dump(exclude_unset=True)
     if changes.get("display_name", "") is None or changes.get("password", "") is None:
         raise ProblemError(422, "null_not_allowed", "Fields cannot be set to null.")
     if "display_name" in changes:
-        actor.display_name = changes["display_name"]
+        requester.display_name = changes["display_name"]
     if "password" in changes:
         # A stolen access token alone must not be enough to take the account over.
-        if actor.password_hash is not None and not await verify_password(
-            data.current_password or "", actor.password_hash
+        if requester.password_hash is not None and not await verify_password(
+            data.current_password or "", requester.password_hash
         ):
             raise forbidden("current_password is wrong.", code="wrong_password")
         await check_password_strength(
-            changes["password"], email=actor.email, display_name=actor.display_name
+            changes["password"], email=requester.email, display_name=requester.display_name
         )
-        actor.password_hash = await hash_password(changes["password"])
-        await revoke_all_refresh_tokens(session, clock, actor.id)
-        await end_sessions(session, bus, actor.id, "password_changed")
+        requester.password_hash = await hash_password(changes["password"])
+        await revoke_all_refresh_tokens(session, clock, user_id=requester.id)
+        await end_sessions(session, bus, requester.id, "password_changed")
     await session.flush()
-    return actor
+    return requester
 
 
 async def _keep_one_admin(session: AsyncSession, leaving: User) -> None:

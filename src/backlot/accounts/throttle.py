@@ -28,7 +28,7 @@ def _account(email: str) -> str:
     return email.strip().lower()
 
 
-async def throttle_address(connection: HTTPConnection, state: AppState, action: str) -> None:
+async def throttle_address(connection: HTTPConnection, state: AppState, *, action: str) -> None:
     """429 with Retry-After when this address calls `action` too often."""
     await state.rate_limiter.check(
         state.settings.auth_address_rate_limit, action, "address", client_address(connection)
@@ -46,7 +46,7 @@ def _login_keys(
     ]
 
 
-async def check_login(connection: HTTPConnection, state: AppState, email: str) -> None:
+async def check_login(connection: HTTPConnection, state: AppState, *, email: str) -> None:
     """Before the password is verified: 429 while either level is full, even for the right
     password (else guessing would go on, only with the answers hidden)."""
     for limits, key in _login_keys(connection, state, email):
@@ -55,7 +55,7 @@ async def check_login(connection: HTTPConnection, state: AppState, email: str) -
             raise too_many_requests(verdict.retry_after)
 
 
-async def record_failed_login(connection: HTTPConnection, state: AppState, email: str) -> None:
+async def record_failed_login(connection: HTTPConnection, state: AppState, *, email: str) -> None:
     """Only wrong passwords count: the owner signing in spends nothing."""
     for limits, key in _login_keys(connection, state, email):
         await state.rate_limiter.hit(limits, *key)
@@ -81,7 +81,7 @@ async def _mail_verdict(state: AppState, email: str, client: str) -> int:
     return 0
 
 
-async def throttle_mail(state: AppState, email: str, client: str) -> None:
+async def throttle_mail(state: AppState, *, email: str, client: str) -> None:
     """Mails asked for an address by a client (address); refused alike whether or not
     it has an account."""
     retry_after = await _mail_verdict(state, email, client)
@@ -89,12 +89,12 @@ async def throttle_mail(state: AppState, email: str, client: str) -> None:
         raise too_many_requests(retry_after)
 
 
-async def may_mail(state: AppState, email: str, client: str) -> bool:
+async def may_mail(state: AppState, *, email: str, client: str) -> bool:
     """The silent variant, for mails the caller does not know are sent."""
     return not await _mail_verdict(state, email, client)
 
 
-async def throttle_user_admin(state: AppState, actor_id: int, is_superuser: bool) -> None:
+async def throttle_user_admin(state: AppState, *, actor_id: int, is_superuser: bool) -> None:
     """User creations and email changes by one admin: each answer tells whether an
     address has an account, and each sends a mail. The platform superuser is trusted."""
     if not is_superuser:

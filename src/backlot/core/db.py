@@ -9,8 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event, func, make_url
+from sqlalchemy import DateTime, Insert, MetaData, event, func, insert, make_url
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -19,6 +22,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
+
+from backlot.core.errors import ProblemError
 
 # Deterministic constraint names, so migrations can drop and alter them on every database.
 NAMING_CONVENTION = {
@@ -63,6 +68,25 @@ class Timestamps:
 
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+
+
+async def flush_unique(session: AsyncSession, taken: ProblemError) -> None:
+    """Flush; when that breaks a unique constraint (a concurrent request took the name
+    first), answer `taken` instead."""
+    try:
+        await session.flush()
+    except IntegrityError as exc:
+        raise taken from exc
+
+
+def insert_ignore(session: AsyncSession, table: type[Base]) -> Insert:
+    """`INSERT ... ON CONFLICT DO NOTHING` for the session's database."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(table).on_conflict_do_nothing()
+    if dialect == "sqlite":
+        return sqlite_insert(table).on_conflict_do_nothing()
+    return insert(table).prefix_with("IGNORE")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

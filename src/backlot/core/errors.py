@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 from starlette.routing import Match
@@ -186,6 +186,14 @@ def _allowed_methods(request: Request) -> list[str]:
         if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
             allowed.append(method)
     return allowed
+
+
+def invalid_request(exc: ValidationError, *, source: str = "body") -> RequestValidationError:
+    """A model validated inside a route (a raw body, form fields) answered like FastAPI's
+    own validation: every error located under `source`."""
+    return RequestValidationError(
+        [{**err, "loc": (source, *err["loc"])} for err in exc.errors(include_input=False)]
+    )
 
 
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:

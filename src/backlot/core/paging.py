@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel
@@ -9,6 +10,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
+Row = TypeVar("Row")
 
 
 class Page(BaseModel, Generic[T]):
@@ -18,6 +20,14 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+
+def page_of(
+    rows: Iterable[Row], total: int, *, read: Callable[[Row], T], limit: int, offset: int
+) -> Page[T]:
+    """The page a list endpoint answers: each row as `read` shows it."""
+    # Unparametrized: the route's response_model checks the items once, on the way out.
+    return Page[Any](items=[read(row) for row in rows], total=total, limit=limit, offset=offset)
 
 
 async def fetch_page(

@@ -14,15 +14,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import BigInteger, String, insert
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import BigInteger, String
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Mapped, mapped_column
 
 from backlot.core.background import BackgroundLoops
 from backlot.core.clock import Clock
-from backlot.core.db import Base, unit_of_work
+from backlot.core.db import Base, insert_ignore, unit_of_work
 
 Job = Callable[[AsyncSession, datetime], Awaitable[object]]
 
@@ -34,16 +32,6 @@ class ScheduledRun(Base):
     tick: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     ran_at: Mapped[datetime]
     result: Mapped[str | None] = mapped_column(String(200))
-
-
-def insert_ignore(session: AsyncSession, table: type[Base]):  # type: ignore[no-untyped-def]
-    """`INSERT ... ON CONFLICT DO NOTHING` for the session's database."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return pg_insert(table).on_conflict_do_nothing()
-    if dialect == "sqlite":
-        return sqlite_insert(table).on_conflict_do_nothing()
-    return insert(table).prefix_with("IGNORE")
 
 
 async def claim_tick(session: AsyncSession, job: str, tick: int, now: datetime) -> bool:

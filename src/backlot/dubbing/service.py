@@ -12,11 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import User
 from backlot.accounts.principal import Requester
-from backlot.core.db import after_commit, on_rollback
+from backlot.core.db import after_commit, insert_ignore, on_rollback
 from backlot.core.errors import ProblemError, forbidden, not_found
 from backlot.core.jobs import JobState
 from backlot.core.paging import fetch_page
-from backlot.core.scheduling import insert_ignore
 from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.dubbing.models import Actor, Bookmark, Job, Line, Script, WebhookDelivery
 from backlot.dubbing.schemas import (

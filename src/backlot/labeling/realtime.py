@@ -258,7 +258,10 @@ class LabelingSockets:
         user = await self._principal(session["user_id"])
         # Cached: joining a project (or failing to) costs no query on a hit.
         project_id = await service.member_project(
-            state.sessionmaker, self.projects, user, request.project_id
+            state.sessionmaker,
+            self.projects,
+            requester=user,
+            project_id=request.project_id,
         )
         scope, channel = str(project_id), project_channel(project_id)
         # Listed first, so a disconnect while we wait leaves the project too.

@@ -7,14 +7,13 @@ from pathlib import PurePosixPath
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, Response, UploadFile
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from backlot.accounts.deps import CurrentPrincipal, CurrentUser
 from backlot.core.apps import upload_limit
 from backlot.core.deps import ClockDep, SessionDep, StateDep, StorageDep
-from backlot.core.errors import not_found, problem_responses
-from backlot.core.paging import Page
+from backlot.core.errors import invalid_request, not_found, problem_responses
+from backlot.core.paging import Page, page_of
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.settings import Settings
 from backlot.core.sniff import IMAGE_TYPES
@@ -58,17 +57,17 @@ async def lock(
     """Lock a file for yourself. 409 `lock_held` names the holder and the time left;
     409 `owner_limit` when you hold another file of the project (send `switch: true`)."""
     project_id = await service.member_project(
-        state.sessionmaker, labeling.projects, user, body.project_id
+        state.sessionmaker, labeling.projects, requester=user, project_id=body.project_id
     )
     held = await service.lock_file(
         labeling.locks,
         labeling.journal,
         state.clock,
-        user,
-        project_id,
-        body.file_name,
-        _ttl(state.settings),
-        body.switch,
+        requester=user,
+        project_id=project_id,
+        file_name=body.file_name,
+        ttl=_ttl(state.settings),
+        switch=body.switch,
     )
     return service.lock_read(held, state.clock.now())
 
@@ -79,10 +78,15 @@ async def unlock(
 ) -> Response:
     """Release your lock; admins may `force` someone else's (recorded)."""
     project_id = await service.member_project(
-        state.sessionmaker, labeling.projects, user, body.project_id
+        state.sessionmaker, labeling.projects, requester=user, project_id=body.project_id
     )
     await service.unlock_file(
-        labeling.locks, labeling.journal, user, project_id, body.file_name, body.force
+        labeling.locks,
+        labeling.journal,
+        requester=user,
+        project_id=project_id,
+        file_name=body.file_name,
+        force=body.force,
     )
     return Response(status_code=204)
 
@@ -93,10 +97,14 @@ async def heartbeat(
 ) -> Any:
     """Extend the TTL of every lock you hold in the project (for clients without a socket)."""
     project_id = await service.member_project(
-        state.sessionmaker, labeling.projects, user, body.project_id
+        state.sessionmaker, labeling.projects, requester=user, project_id=body.project_id
     )
     renewed = await service.heartbeat(
-        labeling.locks, labeling.journal, user, project_id, _ttl(state.settings)
+        labeling.locks,
+        labeling.journal,
+        requester=user,
+        project_id=project_id,
+        ttl=_ttl(state.settings),
     )
     now = state.clock.now()
     return HeartbeatRead(renewed=[service.lock_read(lock, now) for lock in renewed])
@@ -108,7 +116,7 @@ async def status(
 ) -> Any:
     """Every lock of the project, with the sequence number of the latest lock event."""
     project_id = await service.member_project(
-        state.sessionmaker, labeling.projects, user, project_id
+        state.sessionmaker, labeling.projects, requester=user, project_id=project_id
     )
     seq = await state.bus.last_seq(project_channel(project_id))
     now = state.clock.now()
@@ -123,13 +131,8 @@ async def list_projects(
     session: SessionDep, user: CurrentUser, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     """Projects of your corporation."""
-    items, total = await service.list_projects(session, user, limit, offset)
-    return Page[ProjectRead](
-        items=[ProjectRead.model_validate(p) for p in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    items, total = await service.list_projects(session, requester=user, limit=limit, offset=offset)
+    return page_of(items, total, read=ProjectRead.model_validate, limit=limit, offset=offset)
 
 
 @router.post(
@@ -140,12 +143,12 @@ async def list_projects(
 )
 async def create_project(session: SessionDep, user: CurrentUser, body: ProjectCreate) -> Any:
     """Admins create a project in their corporation."""
-    return await service.create_project(session, user, body.name)
+    return await service.create_project(session, requester=user, name=body.name)
 
 
 @router.get("/projects/{project_id:int}", response_model=ProjectRead, responses=_ITEM)
 async def read_project(session: SessionDep, user: CurrentUser, project_id: IdPath) -> Any:
-    return await service.get_project(session, user, project_id)
+    return await service.get_project(session, requester=user, project_id=project_id)
 
 
 @router.patch(
@@ -156,7 +159,9 @@ async def read_project(session: SessionDep, user: CurrentUser, project_id: IdPat
 async def rename_project(
     session: SessionDep, user: CurrentUser, project_id: IdPath, body: ProjectUpdate
 ) -> Any:
-    return await service.rename_project(session, user, project_id, body.name)
+    return await service.rename_project(
+        session, requester=user, project_id=project_id, name=body.name
+    )
 
 
 @router.delete("/projects/{project_id:int}", status_code=204, responses=_ITEM)
@@ -168,7 +173,9 @@ async def delete_project(
     project_id: IdPath,
 ) -> Response:
     """Admins delete a project, its files (and their images), its audit trail and its locks."""
-    await service.delete_project(session, labeling.locks, storage, user, project_id)
+    await service.delete_project(
+        session, labeling.locks, storage, requester=user, project_id=project_id
+    )
     return Response(status_code=204)
 
 
@@ -200,15 +207,16 @@ async def list_files(
     offset: Offset = 0,
 ) -> Any:
     """The project's registered and uploaded files, each with its lock (or null)."""
-    project = await service.get_project(session, user, project_id)
-    files, total = await service.list_files(session, project, limit, offset)
+    project = await service.get_project(session, requester=user, project_id=project_id)
+    files, total = await service.list_files(session, project=project, limit=limit, offset=offset)
     held = {lock.resource: lock for lock in await labeling.locks.holders(str(project.id))}
     now = clock.now()
-    items = [
-        _file_read(f, service.lock_read(held[f.name], now) if f.name in held else None)
-        for f in files
-    ]
-    return Page[FileRead](items=items, total=total, limit=limit, offset=offset)
+
+    def read(file: LabelingFile) -> FileRead:
+        lock = held.get(file.name)
+        return _file_read(file, None if lock is None else service.lock_read(lock, now))
+
+    return page_of(files, total, read=read, limit=limit, offset=offset)
 
 
 @router.post(
@@ -221,8 +229,8 @@ async def add_file(
     session: SessionDep, user: CurrentUser, project_id: IdPath, body: FileCreate
 ) -> Any:
     """Register a file of the project by name (members)."""
-    project = await service.get_project(session, user, project_id)
-    file = await service.add_file(session, project, body.name)
+    project = await service.get_project(session, requester=user, project_id=project_id)
+    file = await service.add_file(session, project=project, name=body.name)
     return _file_read(file, None)
 
 
@@ -248,15 +256,16 @@ async def upload_file(
     it may be as large as BACKLOT_LABELING_MAX_IMAGE_BYTES."""
     # The slow part (storing the bytes) runs before `session` opens a transaction, so no
     # database connection is held while a client uploads.
-    await service.member_project(state.sessionmaker, labeling.projects, user, project_id)
+    await service.member_project(
+        state.sessionmaker, labeling.projects, requester=user, project_id=project_id
+    )
     try:
         chosen = FileCreate.model_validate(
             {"name": name or PurePosixPath(file.filename or "").name}
         )
     except ValidationError as exc:  # answered like any other bad field of the form
-        errors = [{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]
-        raise RequestValidationError(errors) from exc
-    await service.file_name_free(state.sessionmaker, project_id, chosen.name)
+        raise invalid_request(exc) from exc
+    await service.file_name_free(state.sessionmaker, project_id=project_id, name=chosen.name)
     content = await store_upload(
         state.storage,
         service.new_object_key(project_id),
@@ -265,7 +274,7 @@ async def upload_file(
         max_bytes=state.settings.labeling_max_image_bytes,
     )
     added = await service.add_uploaded_file(
-        session, state.storage, project_id, chosen.name, content
+        session, state.storage, project_id=project_id, name=chosen.name, content=content
     )
     return _file_read(added, None)
 
@@ -290,8 +299,8 @@ async def file_content(
     file_id: IdPath,
 ) -> Response:
     """An uploaded image (members), with Range, ETag and conditional requests."""
-    project = await service.get_project(session, user, project_id)
-    found = await service.get_file(session, project, file_id)
+    project = await service.get_project(session, requester=user, project_id=project_id)
+    found = await service.get_file(session, project=project, file_id=file_id)
     if found.object_key is None:
         raise not_found("Content", code="no_content")
     key, filename = found.object_key, found.name
@@ -304,8 +313,8 @@ async def delete_file(
     session: SessionDep, storage: StorageDep, user: CurrentUser, project_id: IdPath, file_id: IdPath
 ) -> Response:
     """Admins delete a file (and its image)."""
-    project = await service.get_project(session, user, project_id)
-    await service.delete_file(session, storage, user, project, file_id)
+    project = await service.get_project(session, requester=user, project_id=project_id)
+    await service.delete_file(session, storage, requester=user, project=project, file_id=file_id)
     return Response(status_code=204)
 
 
@@ -325,11 +334,8 @@ async def list_lock_events(
     """Admins: every lock change of the project (who, what, why), newest first."""
     # Before `session` opens a transaction: on SQLite the writer needs the one connection.
     await labeling.journal.flush()
-    project = await service.get_project(session, user, project_id)
-    items, total = await service.list_lock_events(session, user, project, limit, offset)
-    return Page[LockEventRead](
-        items=[LockEventRead.model_validate(i) for i in items],
-        total=total,
-        limit=limit,
-        offset=offset,
+    project = await service.get_project(session, requester=user, project_id=project_id)
+    items, total = await service.list_lock_events(
+        session, requester=user, project=project, limit=limit, offset=offset
     )
+    return page_of(items, total, read=LockEventRead.model_validate, limit=limit, offset=offset)

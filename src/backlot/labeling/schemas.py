@@ -9,6 +9,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from backlot.core.params import IdField
+from backlot.core.schemas import RequestModel
 from backlot.core.text import no_control_characters
 
 
@@ -32,11 +33,6 @@ ProjectName = Annotated[
 ]
 
 
-class StrictModel(BaseModel):
-    # strict: "1" is not a project id and "yes" is not a boolean.
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
 class ReleaseReason(StrEnum):
     unlocked = "unlocked"
     expired = "expired"
@@ -45,11 +41,11 @@ class ReleaseReason(StrEnum):
     switched = "switched"
 
 
-class ProjectCreate(StrictModel):
+class ProjectCreate(RequestModel):
     name: ProjectName
 
 
-class ProjectUpdate(StrictModel):
+class ProjectUpdate(RequestModel):
     name: ProjectName
 
 
@@ -62,7 +58,7 @@ class ProjectRead(BaseModel):
     created_at: datetime
 
 
-class FileCreate(StrictModel):
+class FileCreate(RequestModel):
     name: FileName
 
 
@@ -88,33 +84,33 @@ class FileRead(BaseModel):
     lock: LockRead | None
 
 
-class LockRequest(StrictModel):
+class LockRequest(RequestModel):
     project_id: IdField
     file_name: FileName
     switch: bool = Field(False, description="Release the lock you hold in the project first.")
 
 
-class UnlockRequest(StrictModel):
+class UnlockRequest(RequestModel):
     project_id: IdField
     file_name: FileName
     force: bool = Field(False, description="Admins: release someone else's lock.")
 
 
-class HeartbeatRequest(StrictModel):
+class HeartbeatRequest(RequestModel):
     project_id: IdField
 
 
-class ProjectRef(StrictModel):
+class ProjectRef(RequestModel):
     project_id: IdField
 
 
-class JoinProject(StrictModel):
+class JoinProject(RequestModel):
     project_id: IdField
     user_id: IdField | None = Field(None, description="If sent, must be the signed-in user.")
     since: int | None = Field(None, ge=0, description="Last seq seen: replay what followed.")
 
 
-class SocketAuthenticate(StrictModel):
+class SocketAuthenticate(RequestModel):
     token: str = Field(
         min_length=1, max_length=4096, description="A fresh access token of the same user."
     )

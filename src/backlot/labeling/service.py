@@ -11,13 +11,12 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from backlot.accounts.principal import Requester
+from backlot.accounts.principal import Requester, require_corporation_admin
 from backlot.core.cache import RowCache
 from backlot.core.clock import Clock
-from backlot.core.db import after_commit, on_rollback
+from backlot.core.db import after_commit, flush_unique, on_rollback
 from backlot.core.errors import ProblemError, conflict, forbidden, not_found
 from backlot.core.locks import Denial, DenialReason, Lock, LockStore, ReleaseOutcome
 from backlot.core.paging import fetch_page
@@ -30,55 +29,59 @@ from backlot.labeling.schemas import LockRead, ReleaseReason
 # --- projects and files ---------------------------------------------------------------
 
 
-def _require_admin(actor: Requester) -> None:
-    if not actor.is_corporation_admin:
-        raise forbidden("Only the corporation's admins may do this.")
-
-
-async def get_project(session: AsyncSession, actor: Requester, project_id: int) -> LabelingProject:
+async def get_project(
+    session: AsyncSession, *, requester: Requester, project_id: int
+) -> LabelingProject:
     project = await session.get(LabelingProject, project_id)
-    if project is None or project.corporation_id != actor.corporation_id:
+    if project is None or project.corporation_id != requester.corporation_id:
         raise not_found("Project")
     return project
 
 
 async def list_projects(
-    session: AsyncSession, actor: Requester, limit: int, offset: int
+    session: AsyncSession, *, requester: Requester, limit: int, offset: int
 ) -> tuple[list[LabelingProject], int]:
-    if actor.corporation_id is None:
+    if requester.corporation_id is None:
         return [], 0
     stmt = (
         select(LabelingProject)
-        .where(LabelingProject.corporation_id == actor.corporation_id)
+        .where(LabelingProject.corporation_id == requester.corporation_id)
         .order_by(LabelingProject.id)
     )
     return await fetch_page(session, stmt, limit, offset)
 
 
-async def create_project(session: AsyncSession, actor: Requester, name: str) -> LabelingProject:
-    _require_admin(actor)
-    assert actor.corporation_id is not None
-    project = LabelingProject(corporation_id=actor.corporation_id, name=name)
+async def create_project(
+    session: AsyncSession, *, requester: Requester, name: str
+) -> LabelingProject:
+    require_corporation_admin(requester)
+    assert requester.corporation_id is not None
+    project = LabelingProject(corporation_id=requester.corporation_id, name=name)
     session.add(project)
-    await _flush_unique(session, "project_exists", f"A project named {name} exists.")
+    await flush_unique(session, conflict("project_exists", f"A project named {name} exists."))
     return project
 
 
 async def rename_project(
-    session: AsyncSession, actor: Requester, project_id: int, name: str
+    session: AsyncSession, *, requester: Requester, project_id: int, name: str
 ) -> LabelingProject:
-    project = await get_project(session, actor, project_id)
-    _require_admin(actor)
+    project = await get_project(session, requester=requester, project_id=project_id)
+    require_corporation_admin(requester)
     project.name = name
-    await _flush_unique(session, "project_exists", f"A project named {name} exists.")
+    await flush_unique(session, conflict("project_exists", f"A project named {name} exists."))
     return project
 
 
 async def delete_project(
-    session: AsyncSession, locks: LockStore, store: ObjectStore, actor: Requester, project_id: int
+    session: AsyncSession,
+    locks: LockStore,
+    store: ObjectStore,
+    *,
+    requester: Requester,
+    project_id: int,
 ) -> None:
-    project = await get_project(session, actor, project_id)
-    _require_admin(actor)
+    project = await get_project(session, requester=requester, project_id=project_id)
+    require_corporation_admin(requester)
     keys = list(
         await session.scalars(
             select(LabelingFile.object_key).where(
@@ -100,15 +103,8 @@ async def delete_project(
     after_commit(session, drop_locks_and_content)
 
 
-async def _flush_unique(session: AsyncSession, code: str, detail: str) -> None:
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise conflict(code, detail) from exc
-
-
 async def list_files(
-    session: AsyncSession, project: LabelingProject, limit: int, offset: int
+    session: AsyncSession, *, project: LabelingProject, limit: int, offset: int
 ) -> tuple[list[LabelingFile], int]:
     stmt = (
         select(LabelingFile)
@@ -118,10 +114,10 @@ async def list_files(
     return await fetch_page(session, stmt, limit, offset)
 
 
-async def add_file(session: AsyncSession, project: LabelingProject, name: str) -> LabelingFile:
+async def add_file(session: AsyncSession, *, project: LabelingProject, name: str) -> LabelingFile:
     file = LabelingFile(project_id=project.id, name=name)
     session.add(file)
-    await _flush_unique(session, "file_exists", f"{name} is already registered.")
+    await flush_unique(session, conflict("file_exists", f"{name} is already registered."))
     return file
 
 
@@ -131,7 +127,7 @@ def new_object_key(project_id: int) -> str:
 
 
 async def file_name_free(
-    sessionmaker: async_sessionmaker[AsyncSession], project_id: int, name: str
+    sessionmaker: async_sessionmaker[AsyncSession], *, project_id: int, name: str
 ) -> None:
     """409 before an upload is stored when its name is taken (the insert checks again)."""
     async with sessionmaker() as session:
@@ -145,7 +141,7 @@ async def file_name_free(
 
 
 async def add_uploaded_file(
-    session: AsyncSession, store: ObjectStore, project_id: int, name: str, content: ObjectInfo
+    session: AsyncSession, store: ObjectStore, *, project_id: int, name: str, content: ObjectInfo
 ) -> LabelingFile:
     """The row of an image already in the store; the image goes if the row does not."""
     file = LabelingFile(
@@ -157,11 +153,13 @@ async def add_uploaded_file(
     )
     session.add(file)
     on_rollback(session, lambda: store.delete(content.key))
-    await _flush_unique(session, "file_exists", f"{name} is already registered.")
+    await flush_unique(session, conflict("file_exists", f"{name} is already registered."))
     return file
 
 
-async def get_file(session: AsyncSession, project: LabelingProject, file_id: int) -> LabelingFile:
+async def get_file(
+    session: AsyncSession, *, project: LabelingProject, file_id: int
+) -> LabelingFile:
     file = await session.get(LabelingFile, file_id)
     if file is None or file.project_id != project.id:
         raise not_found("File")
@@ -171,12 +169,13 @@ async def get_file(session: AsyncSession, project: LabelingProject, file_id: int
 async def delete_file(
     session: AsyncSession,
     store: ObjectStore,
-    actor: Requester,
+    *,
+    requester: Requester,
     project: LabelingProject,
     file_id: int,
 ) -> None:
-    _require_admin(actor)
-    file = await get_file(session, project, file_id)
+    require_corporation_admin(requester)
+    file = await get_file(session, project=project, file_id=file_id)
     key = file.object_key
     await session.delete(file)
     await session.flush()
@@ -206,10 +205,11 @@ def _expired(locks: list[Lock]) -> list[LockChange]:
 async def member_project(
     sessionmaker: async_sessionmaker[AsyncSession],
     projects: RowCache[int],
-    actor: Requester,
+    *,
+    requester: Requester,
     project_id: int,
 ) -> int:
-    """`project_id` if it is a project of the actor's corporation, else 404.
+    """`project_id` if it is a project of the requester's corporation, else 404.
 
     The owner of a project never changes, so it is cached (a deleted project is dropped
     from this process's cache at once and from others' within the cache's TTL).
@@ -223,7 +223,7 @@ async def member_project(
         if corporation_id is None:
             raise not_found("Project")
         projects.put(project_id, corporation_id)
-    if corporation_id != actor.corporation_id:
+    if corporation_id != requester.corporation_id:
         raise not_found("Project")
     return project_id
 
@@ -232,7 +232,8 @@ async def lock_file(
     locks: LockStore,
     journal: LockJournal,
     clock: Clock,
-    actor: Requester,
+    *,
+    requester: Requester,
     project_id: int,
     file_name: str,
     ttl: timedelta,
@@ -241,19 +242,19 @@ async def lock_file(
     result = await locks.acquire(
         str(project_id),
         file_name,
-        str(actor.id),
+        str(requester.id),
         ttl,
         max_per_owner=1,
         switch=switch,
-        info={"name": actor.display_name},
+        info={"name": requester.display_name},
     )
     changes = _expired(result.expired)
     if isinstance(result, Denial):
         await journal.record_and_announce(changes)
         raise _denied(result, clock.now())
-    changes += [LockChange(lock, ReleaseReason.switched, actor.id) for lock in result.switched]
+    changes += [LockChange(lock, ReleaseReason.switched, requester.id) for lock in result.switched]
     if not result.renewed:
-        changes.append(LockChange(result.lock, None, actor.id))
+        changes.append(LockChange(result.lock, None, requester.id))
     await journal.record_and_announce(changes)
     return result.lock
 
@@ -281,18 +282,19 @@ def _denied(denial: Denial, now: datetime) -> ProblemError:
 async def unlock_file(
     locks: LockStore,
     journal: LockJournal,
-    actor: Requester,
+    *,
+    requester: Requester,
     project_id: int,
     file_name: str,
     force: bool,
 ) -> None:
     scope = str(project_id)
     if force:
-        _require_admin(actor)
+        require_corporation_admin(requester)
         release = await locks.force_release(scope, file_name)
         reason = ReleaseReason.forced
     else:
-        release = await locks.release(scope, file_name, str(actor.id))
+        release = await locks.release(scope, file_name, str(requester.id))
         reason = ReleaseReason.unlocked
     if release.outcome is ReleaseOutcome.expired and release.lock is not None:
         await journal.record_and_announce(_expired([release.lock]))
@@ -303,22 +305,27 @@ async def unlock_file(
     if release.outcome is ReleaseOutcome.not_owner:
         name = str(release.lock.info.get("name", release.lock.owner))
         raise forbidden(f"{file_name} is locked by {name}, not you.", code="not_lock_owner")
-    await journal.record_and_announce([LockChange(release.lock, reason, actor.id)])
+    await journal.record_and_announce([LockChange(release.lock, reason, requester.id)])
 
 
 async def heartbeat(
-    locks: LockStore, journal: LockJournal, actor: Requester, project_id: int, ttl: timedelta
+    locks: LockStore, journal: LockJournal, *, requester: Requester, project_id: int, ttl: timedelta
 ) -> list[Lock]:
-    renewal = await locks.renew(str(project_id), str(actor.id), ttl)
+    renewal = await locks.renew(str(project_id), str(requester.id), ttl)
     await journal.record_and_announce(_expired(renewal.expired))
     return renewal.renewed
 
 
 async def list_lock_events(
-    session: AsyncSession, actor: Requester, project: LabelingProject, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    requester: Requester,
+    project: LabelingProject,
+    limit: int,
+    offset: int,
 ) -> tuple[list[LockEvent], int]:
     """The audit trail as written; call `LockJournal.flush()` first to include this
     process's latest changes."""
-    _require_admin(actor)
+    require_corporation_admin(requester)
     stmt = select(LockEvent).where(LockEvent.project_id == project.id).order_by(LockEvent.id.desc())
     return await fetch_page(session, stmt, limit, offset)

@@ -6,7 +6,6 @@ from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
@@ -17,11 +16,12 @@ from backlot.accounts.deps import (
     scoped_user_id,
     url_token,
 )
+from backlot.accounts.principal import require_corporation_admin
 from backlot.core.apps import upload_limit
 from backlot.core.db import unit_of_work
 from backlot.core.deps import SessionDep, StateDep
-from backlot.core.errors import ProblemError, problem_responses
-from backlot.core.paging import Page
+from backlot.core.errors import ProblemError, invalid_request, problem_responses
+from backlot.core.paging import Page, page_of
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.sniff import VIDEO_TYPES
 from backlot.core.storage import ObjectNotFoundError, ObjectStore
@@ -74,10 +74,6 @@ def video_read(video: Video) -> VideoRead:
     )
 
 
-def _invalid(exc: ValidationError) -> RequestValidationError:
-    return RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in exc.errors()])
-
-
 @router.get("", response_model=Page[VideoRead], responses=problem_responses(403))
 async def list_videos(
     session: SessionDep,
@@ -87,10 +83,10 @@ async def list_videos(
     offset: Offset = 0,
 ) -> Any:
     """Your corporation's videos, newest first."""
-    items, total = await service.list_videos(session, user, deleted, limit, offset)
-    return Page[VideoRead](
-        items=[video_read(v) for v in items], total=total, limit=limit, offset=offset
+    items, total = await service.list_videos(
+        session, requester=user, deleted=deleted, limit=limit, offset=offset
     )
+    return page_of(items, total, read=video_read, limit=limit, offset=offset)
 
 
 _CREATE_BODY = {
@@ -132,15 +128,17 @@ async def create_video(
 ) -> Any:
     """Admins add a video: upload a file (multipart `file` + `name`, streamed to storage)
     or register an external URL (multipart or JSON `file_path` + `name`, seed 001)."""
-    service.require_admin(user)  # before a byte of the body is read
+    require_corporation_admin(user)  # before a byte of the body is read
     kind = request.headers.get("content-type", "")
     if kind.startswith("application/json"):
         try:
             body = VideoRegister.model_validate_json(await request.body())
         except ValidationError as exc:
-            raise _invalid(exc) from exc
+            raise invalid_request(exc) from exc
         url = await check_public_url(body.file_path, state.settings.video_url_allowed_hosts)
-        return video_read(await service.add_registered(session, user, body.name, url))
+        return video_read(
+            await service.add_registered(session, requester=user, name=body.name, url=url)
+        )
     if not kind.startswith("multipart/form-data"):
         raise ProblemError(
             415, "unsupported_media_type", "Send multipart/form-data or application/json."
@@ -158,11 +156,13 @@ async def create_video(
             if isinstance(file_path, str):
                 register = VideoRegister.model_validate({"name": name, "file_path": file_path})
         except ValidationError as exc:
-            raise _invalid(exc) from exc
+            raise invalid_request(exc) from exc
         if isinstance(file_path, str):
             allowed = state.settings.video_url_allowed_hosts
             checked = await check_public_url(register.file_path, allowed)
-            return video_read(await service.add_registered(session, user, name, checked))
+            return video_read(
+                await service.add_registered(session, requester=user, name=name, url=checked)
+            )
         assert isinstance(file, UploadFile)
         assert user.corporation_id is not None
         content = await store_upload(
@@ -178,12 +178,16 @@ async def create_video(
         except BaseException:
             await state.storage.delete(content.key)
             raise
-    return video_read(await service.add_uploaded(session, state.storage, user, name, content))
+    return video_read(
+        await service.add_uploaded(
+            session, state.storage, requester=user, name=name, content=content
+        )
+    )
 
 
 @router.get("/{video_id:int}", response_model=VideoRead, responses=_ITEM)
 async def read_video(session: SessionDep, user: CurrentPrincipal, video_id: IdPath) -> Any:
-    return video_read(await service.get_video(session, user, video_id))
+    return video_read(await service.get_video(session, requester=user, video_id=video_id))
 
 
 @router.patch("/{video_id:int}", response_model=VideoRead, responses=_ITEM)
@@ -191,7 +195,9 @@ async def rename_video(
     session: SessionDep, user: CurrentPrincipal, video_id: IdPath, body: VideoUpdate
 ) -> Any:
     """Admins rename a video."""
-    return video_read(await service.rename(session, user, video_id, body.name))
+    return video_read(
+        await service.rename(session, requester=user, video_id=video_id, name=body.name)
+    )
 
 
 @router.delete("/{video_id:int}", status_code=204, responses=_ITEM)
@@ -200,7 +206,7 @@ async def delete_video(
 ) -> Response:
     """Admins delete a video (softly: it leaves lists and streams, and can come back on a
     paid plan)."""
-    await service.soft_delete(session, user, video_id, state.clock.now())
+    await service.soft_delete(session, requester=user, video_id=video_id, now=state.clock.now())
     return Response(status_code=204)
 
 
@@ -215,7 +221,9 @@ async def restore_video(
     """Admins bring back a deleted video: only while the corporation's plan is paid
     (402 `plan_required` otherwise), and only within BACKLOT_VIDEO_DELETED_RETENTION_DAYS
     of its deletion (410 `video_purged` after: its file is gone)."""
-    return video_read(await service.restore(session, user, video_id, state.clock.now()))
+    return video_read(
+        await service.restore(session, requester=user, video_id=video_id, now=state.clock.now())
+    )
 
 
 @router.post("/{video_id:int}/stream-url", response_model=StreamUrl, responses=_ITEM)
@@ -226,7 +234,7 @@ async def stream_url(
     video and you only, for BACKLOT_VIDEO_STREAM_TOKEN_TTL_SECONDS, and dies with this
     session (a logout or password change: 401 `session_ended`). Never put the access
     token in a URL."""
-    await service.get_video(session, user, video_id)
+    await service.get_video(session, requester=user, video_id=video_id)
     ttl = timedelta(seconds=state.settings.video_stream_token_ttl_seconds)
     token = url_token(state.signer, user, STREAM_AUDIENCE, ttl, vid=video_id)
     return StreamUrl(
@@ -262,7 +270,7 @@ async def stream_video(
     viewer = await principal_of(request, state, user_id)
     # Short transactions of their own: no connection is held while the bytes flow.
     async with unit_of_work(state.sessionmaker) as session:
-        video = await service.get_video(session, viewer, video_id)
+        video = await service.get_video(session, requester=viewer, video_id=video_id)
         key, url, name = video.object_key, video.source_url, video.name
         media_type, uploader = video.content_type, video.uploaded_by_id
 
@@ -270,7 +278,7 @@ async def stream_video(
         if request.method != "GET" or viewer.id == uploader:
             return  # nobody mints points on their own video
         async with unit_of_work(state.sessionmaker) as session:
-            await service.record_view(session, viewer.id, video_id)
+            await service.record_view(session, user_id=viewer.id, video_id=video_id)
 
     if url is not None:
         return await proxy_video(
@@ -326,10 +334,5 @@ async def list_view_logs(
     session: SessionDep, user: CurrentPrincipal, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     """Your views (each paid its points once); admins see their corporation's."""
-    items, total = await service.list_view_logs(session, user, limit, offset)
-    return Page[ViewLogRead](
-        items=[ViewLogRead.model_validate(i) for i in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    items, total = await service.list_view_logs(session, requester=user, limit=limit, offset=offset)
+    return page_of(items, total, read=ViewLogRead.model_validate, limit=limit, offset=offset)

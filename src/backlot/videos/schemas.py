@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from backlot.core.schemas import RequestModel
 from backlot.core.text import no_control_characters
 
 VideoName = Annotated[
@@ -21,11 +22,7 @@ SourceUrl = Annotated[
 ]
 
 
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-class VideoRegister(StrictModel):
+class VideoRegister(RequestModel):
     """Seed 001's video: a name and the URL of a file that lives elsewhere."""
 
     name: VideoName
@@ -34,7 +31,7 @@ class VideoRegister(StrictModel):
     )
 
 
-class VideoUpdate(StrictModel):
+class VideoUpdate(RequestModel):
     name: VideoName
 
 

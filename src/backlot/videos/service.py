@@ -1,6 +1,6 @@
 """Video rules: the corporation's library, soft delete, paid restore, view rewards.
 
-Every query is scoped to the actor's corporation; another corporation's video is 404.
+Every query is scoped to the requester's corporation; another corporation's video is 404.
 """
 
 from __future__ import annotations
@@ -12,34 +12,28 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import Corporation, PlanType, User
-from backlot.accounts.principal import Requester
-from backlot.core.db import after_commit, on_rollback
-from backlot.core.errors import ProblemError, forbidden, not_found
+from backlot.accounts.principal import Requester, require_corporation_admin
+from backlot.core.db import after_commit, insert_ignore, on_rollback
+from backlot.core.errors import ProblemError, not_found
 from backlot.core.paging import fetch_page
-from backlot.core.scheduling import insert_ignore
 from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.videos.models import VIEW_REWARD_POINTS, Video, VideoViewLog
 
 
-def require_admin(actor: Requester) -> None:
-    if not actor.is_corporation_admin:
-        raise forbidden("Only the corporation's admins may do this.")
-
-
-def _corporation_of(actor: Requester) -> int:
-    if actor.corporation_id is None:
+def _corporation_of(requester: Requester) -> int:
+    if requester.corporation_id is None:
         raise not_found("Video")
-    return actor.corporation_id
+    return requester.corporation_id
 
 
 async def get_video(
-    session: AsyncSession, actor: Requester, video_id: int, *, deleted: bool = False
+    session: AsyncSession, *, requester: Requester, video_id: int, deleted: bool = False
 ) -> Video:
-    """The actor's corporation's video; `deleted` says which side of the bin to look in."""
+    """The requester's corporation's video; `deleted` says which side of the bin to look in."""
     video = await session.get(Video, video_id)
     if (
         video is None
-        or video.corporation_id != actor.corporation_id
+        or video.corporation_id != requester.corporation_id
         or (video.deleted_at is not None) != deleted
     ):
         raise not_found("Video")
@@ -47,13 +41,13 @@ async def get_video(
 
 
 async def list_videos(
-    session: AsyncSession, actor: Requester, deleted: bool, limit: int, offset: int
+    session: AsyncSession, *, requester: Requester, deleted: bool, limit: int, offset: int
 ) -> tuple[list[Video], int]:
     if deleted:
-        require_admin(actor)
-    if actor.corporation_id is None:
+        require_corporation_admin(requester)
+    if requester.corporation_id is None:
         return [], 0
-    stmt: Select[Video] = select(Video).where(Video.corporation_id == actor.corporation_id)
+    stmt: Select[Video] = select(Video).where(Video.corporation_id == requester.corporation_id)
     stmt = stmt.where(Video.deleted_at.is_not(None) if deleted else Video.deleted_at.is_(None))
     stmt = stmt.where(Video.purged_at.is_(None))  # the bin lists what can come back
     return await fetch_page(session, stmt.order_by(Video.id.desc()), limit, offset)
@@ -64,17 +58,22 @@ def new_object_key(corporation_id: int) -> str:
 
 
 async def add_uploaded(
-    session: AsyncSession, store: ObjectStore, actor: Requester, name: str, content: ObjectInfo
+    session: AsyncSession,
+    store: ObjectStore,
+    *,
+    requester: Requester,
+    name: str,
+    content: ObjectInfo,
 ) -> Video:
     """The row of a video already in the store; the bytes go if the row does not."""
-    require_admin(actor)
+    require_corporation_admin(requester)
     video = Video(
-        corporation_id=_corporation_of(actor),
+        corporation_id=_corporation_of(requester),
         name=name,
         object_key=content.key,
         content_type=content.content_type,
         size=content.size,
-        uploaded_by_id=actor.id,
+        uploaded_by_id=requester.id,
     )
     session.add(video)
     on_rollback(session, lambda: store.delete(content.key))
@@ -82,37 +81,44 @@ async def add_uploaded(
     return video
 
 
-async def add_registered(session: AsyncSession, actor: Requester, name: str, url: str) -> Video:
-    require_admin(actor)
+async def add_registered(
+    session: AsyncSession, *, requester: Requester, name: str, url: str
+) -> Video:
+    require_corporation_admin(requester)
     video = Video(
-        corporation_id=_corporation_of(actor), name=name, source_url=url, uploaded_by_id=actor.id
+        corporation_id=_corporation_of(requester),
+        name=name,
+        source_url=url,
+        uploaded_by_id=requester.id,
     )
     session.add(video)
     await session.flush()
     return video
 
 
-async def rename(session: AsyncSession, actor: Requester, video_id: int, name: str) -> Video:
-    require_admin(actor)
-    video = await get_video(session, actor, video_id)
+async def rename(session: AsyncSession, *, requester: Requester, video_id: int, name: str) -> Video:
+    require_corporation_admin(requester)
+    video = await get_video(session, requester=requester, video_id=video_id)
     video.name = name
     await session.flush()
     return video
 
 
 async def soft_delete(
-    session: AsyncSession, actor: Requester, video_id: int, now: datetime
+    session: AsyncSession, *, requester: Requester, video_id: int, now: datetime
 ) -> None:
-    require_admin(actor)
-    video = await get_video(session, actor, video_id)
+    require_corporation_admin(requester)
+    video = await get_video(session, requester=requester, video_id=video_id)
     video.deleted_at = now
     await session.flush()
 
 
-async def restore(session: AsyncSession, actor: Requester, video_id: int, now: datetime) -> Video:
+async def restore(
+    session: AsyncSession, *, requester: Requester, video_id: int, now: datetime
+) -> Video:
     """Paid plans only: the plan is read as it is now, never as the last job left it."""
-    require_admin(actor)
-    video = await get_video(session, actor, video_id, deleted=True)
+    require_corporation_admin(requester)
+    video = await get_video(session, requester=requester, video_id=video_id, deleted=True)
     corporation = await session.get(Corporation, video.corporation_id)
     assert corporation is not None
     if corporation.effective_plan(now) is not PlanType.paid:
@@ -172,7 +178,7 @@ async def purge_deleted_videos(
     return len(rows)
 
 
-async def record_view(session: AsyncSession, user_id: int, video_id: int) -> bool:
+async def record_view(session: AsyncSession, *, user_id: int, video_id: int) -> bool:
     """The first view of a video by a user pays VIEW_REWARD_POINTS, exactly once.
 
     The unique (user, video) claim decides among concurrent first views (any process, any
@@ -196,12 +202,12 @@ async def record_view(session: AsyncSession, user_id: int, video_id: int) -> boo
 
 
 async def list_view_logs(
-    session: AsyncSession, actor: Requester, limit: int, offset: int
+    session: AsyncSession, *, requester: Requester, limit: int, offset: int
 ) -> tuple[list[VideoViewLog], int]:
     """Admins: every view in their corporation; others: their own."""
     stmt: Select[VideoViewLog] = select(VideoViewLog).order_by(VideoViewLog.id.desc())
-    if actor.is_corporation_admin:
-        stmt = stmt.join(Video).where(Video.corporation_id == actor.corporation_id)
+    if requester.is_corporation_admin:
+        stmt = stmt.join(Video).where(Video.corporation_id == requester.corporation_id)
     else:
-        stmt = stmt.where(VideoViewLog.user_id == actor.id)
+        stmt = stmt.where(VideoViewLog.user_id == requester.id)
     return await fetch_page(session, stmt, limit, offset)

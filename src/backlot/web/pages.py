@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -48,32 +49,28 @@ class QuietStaticFiles(StaticFiles):
             raise HTTPException(404) from exc
 
 
-@router.get("/verify-email")
-@router.get("/reset-password")
-async def account_page() -> FileResponse:
-    """Where the links Backlot mails lead: confirm an address, choose a new password."""
-    return FileResponse(STATIC_DIR / "account.html", media_type="text/html")
+# Each page is one file: where the links Backlot mails lead (confirm an address, choose a
+# new password), then the apps' pages.
+PAGES = {
+    "/verify-email": "account.html",
+    "/reset-password": "account.html",
+    "/labeling": "labeling.html",
+    "/videos": "videos.html",
+    "/dubbing": "dubbing.html",
+    "/workspace": "workspace.html",
+    "/workspace/{room_id}": "workspace.html",
+}
 
 
-@router.get("/labeling")
-async def labeling_page() -> FileResponse:
-    return FileResponse(STATIC_DIR / "labeling.html", media_type="text/html")
+def _page(name: str) -> Callable[[], Awaitable[FileResponse]]:
+    async def page() -> FileResponse:
+        return FileResponse(STATIC_DIR / name, media_type="text/html")
+
+    return page
 
 
-@router.get("/videos")
-async def videos_page() -> FileResponse:
-    return FileResponse(STATIC_DIR / "videos.html", media_type="text/html")
-
-
-@router.get("/dubbing")
-async def dubbing_page() -> FileResponse:
-    return FileResponse(STATIC_DIR / "dubbing.html", media_type="text/html")
-
-
-@router.get("/workspace")
-@router.get("/workspace/{room_id}")
-async def workspace_page() -> FileResponse:
-    return FileResponse(STATIC_DIR / "workspace.html", media_type="text/html")
+for _path, _name in PAGES.items():
+    router.add_api_route(_path, _page(_name), methods=["GET"])
 
 
 @router.get("/vendor/{name}")

@@ -39,7 +39,7 @@ class Admission:
     client_id: str  # this socket's name in the room, new on every connect
     nickname: str
     since: int | None
-    actor: Principal | None
+    requester: Principal | None
     token_expires_at: datetime | None
     holder: str  # whose seat this is: the user, or the client address
 
@@ -62,19 +62,19 @@ async def admit(websocket: WebSocket, runtime: WorkspaceRuntime, room_id: str) -
     nickname = check_nickname(params.get("nickname"))
     since = check_since(params.get("since"))
     token = params.get("token")
-    actor, expires_at = None, None
+    requester, expires_at = None, None
     async with unit_of_work(state.sessionmaker) as session:
         if token is not None:
-            actor, expires_at = await authenticate(runtime, token)
+            requester, expires_at = await authenticate(runtime, token)
         room = await service.find_room(session, room_id)
         if room is None:
-            room = await _create(session, state, room_id, actor)
-    if actor is not None:
-        holder = f"user:{actor.id}"
+            room = await _create(session, state, room_id, requester)
+    if requester is not None:
+        holder = f"user:{requester.id}"
     else:
         holder = f"address:{websocket.client.host if websocket.client else 'unknown'}"
-    if not service.may_enter(room, actor):
-        if actor is None:
+    if not service.may_enter(room, requester):
+        if requester is None:
             raise Refused(
                 CLOSE_UNAUTHORIZED,
                 "not_authenticated",
@@ -82,16 +82,16 @@ async def admit(websocket: WebSocket, runtime: WorkspaceRuntime, room_id: str) -
             )
         raise Refused(CLOSE_NOT_FOUND, "room_not_found", "Room not found.")
     client_id = "c" + secrets.token_hex(8)
-    return Admission(room_id, room, client_id, nickname, since, actor, expires_at, holder)
+    return Admission(room_id, room, client_id, nickname, since, requester, expires_at, holder)
 
 
 async def _create(
-    session: AsyncSession, state: AppState, room_id: str, actor: Principal | None
+    session: AsyncSession, state: AppState, room_id: str, requester: Principal | None
 ) -> WorkspaceRoom:
     """An unknown room: created by this connect only where the deployment says so."""
     settings = state.settings
     mode = settings.workspace_rooms_on_connect
-    if mode == "off" or (mode == "signed_in" and actor is None):
+    if mode == "off" or (mode == "signed_in" and requester is None):
         raise Refused(
             CLOSE_NOT_FOUND,
             "room_not_found",
@@ -100,9 +100,9 @@ async def _create(
     try:
         return await service.get_or_create_room(
             session,
-            room_id,
-            settings.workspace_default_max_users,
-            actor,
+            room_id=room_id,
+            max_users=settings.workspace_default_max_users,
+            creator=requester,
             # Seed 002's open rooms stay editable by all; otherwise the creator decides.
             anonymous_edit=mode == "anyone",
             max_rooms=settings.workspace_max_rooms_per_user,

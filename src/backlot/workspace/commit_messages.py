@@ -33,7 +33,7 @@ async def commit(peer: Peer, message: Commit) -> None:
             blockId=message.blockId,
         )
         return
-    author = Author(peer.client_id, peer.nickname, peer.actor.id if peer.actor else None)
+    author = Author(peer.client_id, peer.nickname, peer.requester.id if peer.requester else None)
     try:
         await apply_commit(
             peer.state,

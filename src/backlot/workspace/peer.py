@@ -40,7 +40,7 @@ class Peer(Admission):
         return timedelta(seconds=self.settings.workspace_lock_ttl_seconds)
 
     def may_edit(self) -> bool:
-        return service.may_edit(self.room, self.actor)
+        return service.may_edit(self.room, self.requester)
 
     async def announce_cleared(self, locks: list[Lock], reason: str) -> None:
         await self.runtime.announce_cleared(self.room_id, locks, reason)

@@ -11,7 +11,7 @@ from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, principal_of
 from backlot.accounts.principal import Principal
 from backlot.core.deps import SessionDep, StateDep
 from backlot.core.errors import problem_responses
-from backlot.core.paging import Page
+from backlot.core.paging import Page, page_of
 from backlot.core.params import Limit, Offset
 from backlot.core.state import app_state
 from backlot.workspace import service
@@ -44,46 +44,39 @@ VersionPath = Annotated[int, Path(ge=1, le=2_147_483_647)]
 _ITEM = problem_responses(404)
 
 
-async def _maybe_actor(
+async def _maybe_requester(
     request: Request, state: StateDep, user_id: Annotated[int | None, Depends(bearer_user_id)]
 ) -> Principal | None:
     return None if user_id is None else await principal_of(request, state, user_id)
 
 
-MaybeActor = Annotated[Principal | None, Depends(_maybe_actor)]
+MaybeRequester = Annotated[Principal | None, Depends(_maybe_requester)]
 
 
-def room_read(room: WorkspaceRoom) -> dict[str, Any]:
-    return {
-        "room_id": room.room_id,
-        "title": room.title,
-        "max_users": room.max_users,
-        "visibility": room.visibility,
-        "corporation_id": room.corporation_id,
-        "created_by_id": room.created_by_id,
-        "anonymous_edit": room.anonymous_edit,
-        "version": room.version,
-        "created_at": room.created_at,
-        "socket_path": f"/ws/workspace/{room.room_id}/",
-    }
+def room_read(room: WorkspaceRoom) -> RoomRead:
+    return RoomRead(
+        room_id=room.room_id,
+        title=room.title,
+        max_users=room.max_users,
+        visibility=room.visibility,
+        corporation_id=room.corporation_id,
+        created_by_id=room.created_by_id,
+        anonymous_edit=room.anonymous_edit,
+        version=room.version,
+        created_at=room.created_at,
+        socket_path=f"/ws/workspace/{room.room_id}/",
+    )
 
 
-def snapshot_read(snapshot: WorkspaceSnapshot) -> dict[str, Any]:
-    return {
-        "version": snapshot.version,
-        "author": snapshot.author,
-        "author_user_id": snapshot.author_user_id,
-        "restored_from": snapshot.restored_from,
-        "size": snapshot.size,
-        "created_at": snapshot.created_at,
-    }
+def snapshot_read(snapshot: WorkspaceSnapshot) -> SnapshotRead:
+    return SnapshotRead.model_validate(snapshot, from_attributes=True)
 
 
 @router.post(
     "", status_code=201, response_model=RoomRead, responses=problem_responses(401, 403, 409)
 )
 async def create_room(
-    session: SessionDep, state: StateDep, actor: CurrentPrincipal, body: RoomCreate
+    session: SessionDep, state: StateDep, requester: CurrentPrincipal, body: RoomCreate
 ) -> Any:
     """Open a room. A `members` room belongs to your corporation: its sockets need
     `token=<access token>` of a member. In a `public` room, visitors without an account
@@ -91,7 +84,7 @@ async def create_room(
     BACKLOT_WORKSPACE_MAX_ROOMS_PER_USER."""
     room = await service.create_room(
         session,
-        actor,
+        requester,
         room_id=body.room_id,
         title=body.title,
         max_users=body.max_users,
@@ -104,55 +97,47 @@ async def create_room(
 
 @router.get("", response_model=Page[RoomRead])
 async def list_rooms(
-    session: SessionDep, actor: MaybeActor, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep, requester: MaybeRequester, limit: Limit = 50, offset: Offset = 0
 ) -> Any:
     """Public rooms, and your corporation's members rooms when signed in; newest first."""
-    items, total = await service.list_rooms(session, actor, limit, offset)
-    return Page[RoomRead](
-        items=[RoomRead.model_validate(room_read(r)) for r in items],
-        total=total,
-        limit=limit,
-        offset=offset,
+    items, total = await service.list_rooms(
+        session, requester=requester, limit=limit, offset=offset
     )
+    return page_of(items, total, read=room_read, limit=limit, offset=offset)
 
 
 @router.get("/{room_id}", response_model=RoomDetail, responses=_ITEM)
 async def get_room(
-    session: SessionDep, actor: MaybeActor, runtime: RuntimeDep, room_id: RoomPath
+    session: SessionDep, requester: MaybeRequester, runtime: RuntimeDep, room_id: RoomPath
 ) -> Any:
     """One room, with who is in it now."""
-    room = await service.get_room(session, actor, room_id)
+    room = await service.get_room(session, requester=requester, room_id=room_id)
     users = [OnlineUser(**user) for user in await runtime.presence.users(room.room_id)]
-    return RoomDetail(**room_read(room), users=users)
+    return RoomDetail(**dict(room_read(room)), users=users)
 
 
 @router.get("/{room_id}/snapshots", response_model=Page[SnapshotRead], responses=_ITEM)
 async def list_snapshots(
     session: SessionDep,
-    actor: MaybeActor,
+    requester: MaybeRequester,
     room_id: RoomPath,
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Any:
     """The room's saved workspaces, newest first (without their XML)."""
-    room = await service.get_room(session, actor, room_id)
-    items, total = await service.list_snapshots(session, room, limit, offset)
-    return Page[SnapshotRead](
-        items=[SnapshotRead.model_validate(snapshot_read(s)) for s in items],
-        total=total,
-        limit=limit,
-        offset=offset,
-    )
+    room = await service.get_room(session, requester=requester, room_id=room_id)
+    items, total = await service.list_snapshots(session, room=room, limit=limit, offset=offset)
+    return page_of(items, total, read=snapshot_read, limit=limit, offset=offset)
 
 
 @router.get("/{room_id}/snapshots/{version}", response_model=SnapshotDetail, responses=_ITEM)
 async def get_snapshot(
-    session: SessionDep, actor: MaybeActor, room_id: RoomPath, version: VersionPath
+    session: SessionDep, requester: MaybeRequester, room_id: RoomPath, version: VersionPath
 ) -> Any:
     """One saved workspace, XML included."""
-    room = await service.get_room(session, actor, room_id)
-    snapshot = await service.get_snapshot(session, room, version)
-    return SnapshotDetail(**snapshot_read(snapshot), xml=xml_of(snapshot))
+    room = await service.get_room(session, requester=requester, room_id=room_id)
+    snapshot = await service.get_snapshot(session, room=room, version=version)
+    return SnapshotDetail(**dict(snapshot_read(snapshot)), xml=xml_of(snapshot))
 
 
 @router.post(
@@ -164,7 +149,7 @@ async def get_snapshot(
 async def restore_snapshot(
     state: StateDep,
     runtime: RuntimeDep,
-    actor: CurrentPrincipal,
+    requester: CurrentPrincipal,
     room_id: RoomPath,
     version: VersionPath,
 ) -> Any:
@@ -172,10 +157,10 @@ async def restore_snapshot(
     COMMIT_APPLY carrying `workspaceXml` and `restoredFrom`. 413 `quota_exceeded` when
     the room's history is full."""
     async with state.sessionmaker() as session:
-        room = await service.get_room(session, actor, room_id)
-        snapshot = await service.get_snapshot(session, room, version)
+        room = await service.get_room(session, requester=requester, room_id=room_id)
+        snapshot = await service.get_snapshot(session, room=room, version=version)
         room_pk, xml = room.id, xml_of(snapshot)
-    author = Author(None, actor.display_name, actor.id)
+    author = Author(None, requester.display_name, requester.id)
     event = await apply_commit(
         state,
         runtime.turns,

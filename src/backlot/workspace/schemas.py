@@ -8,13 +8,11 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
-    StrictBool,
-    StrictInt,
     StringConstraints,
 )
 
+from backlot.core.schemas import FromJsonText, RequestModel
 from backlot.core.text import no_control_characters
 from backlot.workspace.models import Visibility
 
@@ -26,17 +24,15 @@ Title = Annotated[
 ]
 
 
-class RoomCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RoomCreate(RequestModel):
     room_id: RoomId | None = Field(None, description="Leave out for a generated one.")
     title: Title
-    max_users: StrictInt = Field(20, ge=1, le=1000)
-    visibility: Visibility = Field(
+    max_users: int = Field(20, ge=1, le=1000)
+    visibility: Annotated[Visibility, FromJsonText] = Field(
         Visibility.public,
         description="public: anyone with a nickname; members: your corporation, with a token.",
     )
-    anonymous_edit: StrictBool = Field(
+    anonymous_edit: bool = Field(
         False,
         description="public rooms: visitors without an account may lock and commit too "
         "(otherwise they only watch).",

@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.principal import Requester
+from backlot.core.db import insert_ignore
 from backlot.core.errors import ProblemError, bad_request, conflict, not_found
 from backlot.core.paging import fetch_page
-from backlot.core.scheduling import insert_ignore
 from backlot.workspace.models import Visibility, WorkspaceRoom, WorkspaceSnapshot
 
 ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -30,30 +30,32 @@ def check_room_id(room_id: str) -> str:
     return room_id
 
 
-def may_enter(room: WorkspaceRoom, actor: Requester | None) -> bool:
+def may_enter(room: WorkspaceRoom, requester: Requester | None) -> bool:
     if room.visibility == Visibility.public:
         return True
-    if actor is None:
+    if requester is None:
         return False
-    return actor.is_superuser or actor.corporation_id == room.corporation_id
+    return requester.is_superuser or requester.corporation_id == room.corporation_id
 
 
-def may_edit(room: WorkspaceRoom, actor: Requester | None) -> bool:
-    return actor is not None or room.anonymous_edit
+def may_edit(room: WorkspaceRoom, requester: Requester | None) -> bool:
+    return requester is not None or room.anonymous_edit
 
 
 async def find_room(session: AsyncSession, room_id: str) -> WorkspaceRoom | None:
     return await session.scalar(select(WorkspaceRoom).where(WorkspaceRoom.room_id == room_id))
 
 
-async def get_room(session: AsyncSession, actor: Requester | None, room_id: str) -> WorkspaceRoom:
+async def get_room(
+    session: AsyncSession, *, requester: Requester | None, room_id: str
+) -> WorkspaceRoom:
     room = await find_room(session, check_room_id(room_id))
-    if room is None or not may_enter(room, actor):
+    if room is None or not may_enter(room, requester):
         raise not_found("Room", code="room_not_found")
     return room
 
 
-async def check_room_quota(session: AsyncSession, user_id: int, max_rooms: int) -> None:
+async def check_room_quota(session: AsyncSession, *, user_id: int, max_rooms: int) -> None:
     mine = select(func.count()).where(WorkspaceRoom.created_by_id == user_id)
     made = await session.scalar(mine)
     if (made or 0) >= max_rooms:
@@ -67,17 +69,17 @@ async def check_room_quota(session: AsyncSession, user_id: int, max_rooms: int) 
 
 async def get_or_create_room(
     session: AsyncSession,
+    *,
     room_id: str,
     max_users: int,
     creator: Requester | None,
-    *,
     anonymous_edit: bool,
     max_rooms: int,
 ) -> WorkspaceRoom:
     """A connect to an unknown id makes it a public room (when the deployment allows it).
     Two first visitors at once both end up in the one row the insert race leaves."""
     if creator is not None:
-        await check_room_quota(session, creator.id, max_rooms)
+        await check_room_quota(session, user_id=creator.id, max_rooms=max_rooms)
     await session.execute(
         insert_ignore(session, WorkspaceRoom).values(
             room_id=check_room_id(room_id),
@@ -97,7 +99,7 @@ async def get_or_create_room(
 
 async def create_room(
     session: AsyncSession,
-    actor: Requester,
+    requester: Requester,
     *,
     room_id: str | None,
     title: str,
@@ -106,7 +108,7 @@ async def create_room(
     anonymous_edit: bool,
     max_rooms: int,
 ) -> WorkspaceRoom:
-    if visibility == Visibility.members and actor.corporation_id is None:
+    if visibility == Visibility.members and requester.corporation_id is None:
         raise bad_request(
             "no_corporation", "Only a member of a corporation can open a members room."
         )
@@ -114,14 +116,14 @@ async def create_room(
         raise bad_request(
             "anonymous_edit_needs_public", "Only a public room can let anonymous visitors edit."
         )
-    await check_room_quota(session, actor.id, max_rooms)
+    await check_room_quota(session, user_id=requester.id, max_rooms=max_rooms)
     room = WorkspaceRoom(
         room_id=check_room_id(room_id) if room_id else secrets.token_urlsafe(9),
         title=title,
         max_users=max_users,
         visibility=visibility.value,
-        corporation_id=actor.corporation_id if visibility == Visibility.members else None,
-        created_by_id=actor.id,
+        corporation_id=requester.corporation_id if visibility == Visibility.members else None,
+        created_by_id=requester.id,
         anonymous_edit=anonymous_edit,
         snapshot_bytes=0,
         version=0,
@@ -135,24 +137,24 @@ async def create_room(
     return room
 
 
-def _visible(actor: Requester | None) -> Select[WorkspaceRoom]:
+def _visible(requester: Requester | None) -> Select[WorkspaceRoom]:
     stmt = select(WorkspaceRoom)
-    if actor is None:
+    if requester is None:
         return stmt.where(WorkspaceRoom.visibility == Visibility.public.value)
-    if actor.is_superuser:
+    if requester.is_superuser:
         return stmt
     return stmt.where(
         or_(
             WorkspaceRoom.visibility == Visibility.public.value,
-            WorkspaceRoom.corporation_id == actor.corporation_id,
+            WorkspaceRoom.corporation_id == requester.corporation_id,
         )
     )
 
 
 async def list_rooms(
-    session: AsyncSession, actor: Requester | None, limit: int, offset: int
+    session: AsyncSession, *, requester: Requester | None, limit: int, offset: int
 ) -> tuple[list[WorkspaceRoom], int]:
-    stmt = _visible(actor).order_by(WorkspaceRoom.created_at.desc(), WorkspaceRoom.id.desc())
+    stmt = _visible(requester).order_by(WorkspaceRoom.created_at.desc(), WorkspaceRoom.id.desc())
     return await fetch_page(session, stmt, limit, offset)
 
 
@@ -180,7 +182,7 @@ async def latest_snapshot(session: AsyncSession, room_pk: int) -> WorkspaceSnaps
 
 
 async def list_snapshots(
-    session: AsyncSession, room: WorkspaceRoom, limit: int, offset: int
+    session: AsyncSession, *, room: WorkspaceRoom, limit: int, offset: int
 ) -> tuple[list[WorkspaceSnapshot], int]:
     stmt = (
         select(WorkspaceSnapshot)
@@ -191,7 +193,7 @@ async def list_snapshots(
 
 
 async def get_snapshot(
-    session: AsyncSession, room: WorkspaceRoom, version: int
+    session: AsyncSession, *, room: WorkspaceRoom, version: int
 ) -> WorkspaceSnapshot:
     snapshot = await session.scalar(
         select(WorkspaceSnapshot).where(

@@ -66,9 +66,9 @@ class WorkspaceSocket:
         except Refused as refused:
             await self.sender.refuse(refused)
             return
-        actor = admission.actor
-        if actor is not None:
-            self.runtime.signed_in.add(actor.id, self.end_session)
+        requester = admission.requester
+        if requester is not None:
+            self.runtime.signed_in.add(requester.id, self.end_session)
         peer: Peer | None = None
         watch: asyncio.Task[None] | None = None
         try:
@@ -91,8 +91,8 @@ class WorkspaceSocket:
             log.exception("workspace socket %s failed", admission.client_id)
             await self.sender.close(CLOSE_ERROR, "internal error")
         finally:
-            if actor is not None:
-                self.runtime.signed_in.discard(actor.id, self.end_session)
+            if requester is not None:
+                self.runtime.signed_in.discard(requester.id, self.end_session)
             if watch is not None:
                 watch.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -197,22 +197,22 @@ class WorkspaceSocket:
 
     async def _reauthenticate(self, peer: Peer, message: Auth) -> None:
         """A fresh token of the same user extends the socket's life; anything else ends it."""
-        if peer.actor is None:
+        if peer.requester is None:
             self.sender.error(
                 "not_signed_in", "AUTH renews a signed-in socket; connect with token=."
             )
             return
         try:
-            actor, expires_at = await authenticate(self.runtime, message.token)
+            requester, expires_at = await authenticate(self.runtime, message.token)
         except Refused as refused:
             self.sender.error(refused.code, refused.message)
             await self.sender.close(CLOSE_UNAUTHORIZED, refused.code)
             return
-        if actor.id != peer.actor.id:
+        if requester.id != peer.requester.id:
             self.sender.error("token_user_mismatch", "AUTH must carry a token of the same user.")
             await self.sender.close(CLOSE_UNAUTHORIZED, "token_user_mismatch")
             return
-        peer.actor, peer.token_expires_at = actor, expires_at
+        peer.requester, peer.token_expires_at = requester, expires_at
         self.sender.reply("AUTH", {"expiresAt": int(expires_at.timestamp() * 1000)})
 
     async def _depart(self, peer: Peer) -> None:

@@ -41,7 +41,7 @@ async def welcome(peer: Peer) -> None:
             "maxUsers": room.max_users,
             "visibility": room.visibility,
         },
-        "readOnly": not service.may_edit(room, peer.actor),
+        "readOnly": not service.may_edit(room, peer.requester),
         "users": users,
         "locks": locks,
         "version": version,

@@ -2,24 +2,12 @@
 // follow the job over EventSource, then scores, a pitch plot and feedback; my page.
 "use strict";
 
-const $ = (selector) => document.querySelector(selector);
 const state = {
-  token: sessionStorage.getItem("backlot.access"),
   line: null,
   recorder: null,
   chunks: [],
   source: null,
 };
-
-const api = createApi(() => state.token, () => signOut());
-
-const say = (text) => { $("#message").textContent = text || ""; };
-
-function signOut() {
-  sessionStorage.removeItem("backlot.access");
-  state.token = null;
-  show();
-}
 
 function item(text, onClick, data = {}) {
   const li = document.createElement("li");
@@ -39,7 +27,7 @@ function item(text, onClick, data = {}) {
 }
 
 async function show() {
-  const signedIn = Boolean(state.token);
+  const signedIn = Boolean(session.token);
   $("#login").hidden = signedIn;
   $("#studio").hidden = !signedIn;
   $("#who").hidden = !signedIn;
@@ -245,23 +233,7 @@ async function toggleBookmark() {
 
 // --- wiring ---------------------------------------------------------------------------------
 
-$("#login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.target;
-  try {
-    const tokens = await api("POST", "/v1/auth/login", {
-      email: form.email.value,
-      password: form.password.value,
-    });
-    state.token = tokens.access_token;
-    sessionStorage.setItem("backlot.access", state.token);
-    $("#login-error").textContent = "";
-    await show();
-  } catch (error) {
-    $("#login-error").textContent = error.message;
-  }
-});
-$("#logout").addEventListener("click", signOut);
+startSignIn(show);
 $("#search").addEventListener("submit", (event) => {
   event.preventDefault();
   searchScripts().catch((e) => say(e.message));

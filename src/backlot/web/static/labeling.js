@@ -2,9 +2,7 @@
 // Plain browser JavaScript on top of the official socket.io-client build.
 "use strict";
 
-const $ = (selector) => document.querySelector(selector);
 const state = {
-  token: sessionStorage.getItem("backlot.access"),
   me: null,
   project: null,
   files: new Map(), // name -> lock or null
@@ -15,21 +13,8 @@ const state = {
   heartbeat: null,
 };
 
-const api = createApi(() => state.token, () => signOut());
-
-function say(text) {
-  $("#message").textContent = text || "";
-}
-
-function signOut() {
-  sessionStorage.removeItem("backlot.access");
-  state.token = null;
-  if (state.socket) state.socket.disconnect();
-  show();
-}
-
 async function show() {
-  const signedIn = Boolean(state.token);
+  const signedIn = Boolean(session.token);
   $("#login").hidden = signedIn;
   $("#workspace").hidden = !signedIn;
   $("#who").hidden = !signedIn;
@@ -63,7 +48,7 @@ async function openProject(projectId) {
 // signs out then; a refresh flow would emit `authenticate` with each new token.
 function connect() {
   if (state.socket) state.socket.disconnect();
-  const socket = io({ auth: { token: state.token }, transports: ["websocket"] });
+  const socket = io({ auth: { token: session.token }, transports: ["websocket"] });
   state.socket = socket;
   socket.on("connect", () => join(null));
   socket.on("disconnect", () => setOnline(false));
@@ -124,7 +109,7 @@ function secondsLeft(lock) {
 async function thumbnail(url) {
   if (state.thumbnails.has(url)) return;
   state.thumbnails.set(url, null);
-  const response = await fetch(url, { headers: { Authorization: `Bearer ${state.token}` } });
+  const response = await fetch(url, { headers: { Authorization: `Bearer ${session.token}` } });
   if (!response.ok) return;
   state.thumbnails.set(url, URL.createObjectURL(await response.blob()));
   render();
@@ -181,22 +166,6 @@ async function toggle(name) {
   }
 }
 
-$("#login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  try {
-    const tokens = await api("POST", "/v1/auth/login", {
-      email: form.get("email"), password: form.get("password"),
-    });
-    state.token = tokens.access_token;
-    sessionStorage.setItem("backlot.access", state.token);
-    $("#login-error").textContent = "";
-    show();
-  } catch (error) {
-    $("#login-error").textContent = error.message;
-  }
-});
-
 $("#add-file").addEventListener("submit", async (event) => {
   event.preventDefault();
   const input = event.target.elements.name;
@@ -214,7 +183,7 @@ $("#upload").addEventListener("submit", async (event) => {
   event.preventDefault();
   const response = await fetch(`/v1/labeling/projects/${state.project}/files/upload`, {
     method: "POST",
-    headers: { Authorization: `Bearer ${state.token}` },
+    headers: { Authorization: `Bearer ${session.token}` },
     body: new FormData(event.target),
   });
   const data = await response.json();
@@ -227,6 +196,8 @@ $("#upload").addEventListener("submit", async (event) => {
 });
 
 $("#project").addEventListener("change", (event) => openProject(Number(event.target.value)));
-$("#logout").addEventListener("click", signOut);
+startSignIn(show, () => {
+  if (state.socket) state.socket.disconnect();
+});
 setInterval(() => state.project && render(), 1000); // the countdown
 show();

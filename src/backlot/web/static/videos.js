@@ -1,18 +1,7 @@
 // The videos page: sign in, the library, play and seek, points, admin upload/delete/restore.
 "use strict";
 
-const $ = (selector) => document.querySelector(selector);
-const state = { token: sessionStorage.getItem("backlot.access"), me: null };
-
-const api = createApi(() => state.token, () => signOut());
-
-const say = (text) => { $("#message").textContent = text || ""; };
-
-function signOut() {
-  sessionStorage.removeItem("backlot.access");
-  state.token = null;
-  show();
-}
+const state = { me: null };
 
 async function refreshPoints() {
   state.me = await api("GET", "/v1/users/me");
@@ -20,7 +9,7 @@ async function refreshPoints() {
 }
 
 async function show() {
-  const signedIn = Boolean(state.token);
+  const signedIn = Boolean(session.token);
   $("#login").hidden = signedIn;
   $("#library").hidden = !signedIn;
   $("#who").hidden = !signedIn;
@@ -87,22 +76,6 @@ async function restore(video) {
   await load();
 }
 
-$("#login").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = new FormData(event.target);
-  try {
-    const tokens = await api("POST", "/v1/auth/login", {
-      email: form.get("email"), password: form.get("password"),
-    });
-    state.token = tokens.access_token;
-    sessionStorage.setItem("backlot.access", state.token);
-    $("#login-error").textContent = "";
-    show();
-  } catch (error) {
-    $("#login-error").textContent = error.message;
-  }
-});
-
 $("#upload").addEventListener("submit", async (event) => {
   event.preventDefault();
   try {
@@ -115,5 +88,5 @@ $("#upload").addEventListener("submit", async (event) => {
   }
 });
 
-$("#logout").addEventListener("click", signOut);
+startSignIn(show);
 show();
