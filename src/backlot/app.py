@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -17,7 +16,7 @@ from starlette.types import ASGIApp
 from backlot import __version__
 from backlot.accounts.module import accounts
 from backlot.core.apps import AppHost, AppModule, upload_limits
-from backlot.core.background import BackgroundLoops
+from backlot.core.background import BackgroundLoops, shut_down
 from backlot.core.body_limit import BodyLimitMiddleware
 from backlot.core.bus import build_bus
 from backlot.core.clock import Clock, SystemClock
@@ -54,6 +53,8 @@ log = logging.getLogger("backlot")
 # The apps, in the order their routes are matched: the hottest (labeling locks) first.
 # Runtimes are built, and started, in this order, and stopped in the reverse one.
 APPS: tuple[AppModule, ...] = (labeling, workspace, videos, dubbing, accounts)
+
+RUNTIME_STOP_SECONDS = 10.0
 
 TAGS = [
     {"name": "auth", "description": "Sign in with a password or Google; rotate and revoke tokens."},
@@ -129,15 +130,6 @@ def closing(state: AppState) -> list[Coroutine[Any, Any, object]]:
     ]
 
 
-async def shut_down(*steps: Coroutine[Any, Any, object]) -> None:
-    # Each step bounded: a stuck connection must not keep the process from exiting.
-    for step in steps:
-        try:
-            await asyncio.wait_for(step, timeout=2)
-        except Exception:  # keep shutting down whatever one step does
-            log.warning("a shutdown step did not finish cleanly", exc_info=True)
-
-
 async def start_temp_sweeper(state: AppState) -> BackgroundLoops:
     """Sweep partial uploads of a local object store now, then every interval."""
     loops = BackgroundLoops()
@@ -189,12 +181,13 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         try:
             yield
         finally:
+            await shut_down(sweeper.stop(), scheduler.stop())
+            # Each runtime bounds its own steps (a final audit flush among them).
             await shut_down(
-                sweeper.stop(),
-                scheduler.stop(),
                 *(runtime.stop() for runtime in reversed(runtimes)),
-                *closing(state),
+                step_seconds=RUNTIME_STOP_SECONDS,
             )
+            await shut_down(*closing(state))
 
     app = FastAPI(
         title="Backlot",
@@ -209,7 +202,11 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     install_token_redaction()
     app.state.http_metrics = HttpMetrics()
     app.state.hsts = settings.public_url.lower().startswith("https://")
-    sio = build_socketio(settings)
+    sio = build_socketio(
+        cors_origins=settings.cors_origins,
+        ping_interval=settings.socket_ping_interval_seconds,
+        ping_timeout=settings.socket_ping_timeout_seconds,
+    )
     app.state.sio = sio
     install_error_handlers(app)
     for module in APPS:

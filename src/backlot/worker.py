@@ -7,7 +7,8 @@ import asyncio
 import logging
 import signal
 
-from backlot.app import build_state, closing, shut_down
+from backlot.app import build_state, closing
+from backlot.core.background import shut_down
 from backlot.core.clock import SystemClock
 from backlot.core.settings import Settings
 from backlot.dubbing.runtime import DubbingRuntime

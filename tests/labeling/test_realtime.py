@@ -32,6 +32,7 @@ from backlot.core.security import ACCESS_AUDIENCE, TokenSigner
 from backlot.core.sessions import announce_session_end
 from backlot.core.settings import Settings
 from backlot.core.state import AppState
+from backlot.labeling.runtime import LabelingRuntime
 from tests.conftest import REDIS_URL, TEST_SECRET, needs_redis
 from tests.contract.conftest import delete_prefix
 from tests.helpers import PASSWORD, free_port, running_server, unique_email
@@ -622,3 +623,67 @@ async def test_an_ended_session_disconnects_the_users_sockets(settings: Settings
             assert (error["code"], error["reason"]) == ("session_ended", "password_changed")
             assert await disconnected(guest.client)
             assert (await admin.client.call("heartbeat", {}, timeout=5))["ok"]
+
+
+async def _second_project(team: Team) -> int:
+    made = await rest(team, team.admin, "/v1/labeling/projects", {"name": "Q"})
+    assert made.status_code == 201, made.text
+    return int(made.json()["id"])
+
+
+async def test_a_leave_racing_a_join_leaves_no_subscription_behind(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with serving_in_process(settings) as (base, state):
+        sockets = state.runtimes.get(LabelingRuntime).sockets
+        entering = sockets.presence.enter
+
+        async def slow_enter(*args: Any) -> None:
+            await asyncio.sleep(0.3)  # a slow Redis round trip: the leave lands meanwhile
+            await entering(*args)
+
+        monkeypatch.setattr(sockets.presence, "enter", slow_enter)
+        team = await make_team(base)
+        listener = Listener()
+        await listener.client.connect(base, auth={"token": team.guest}, transports=["websocket"])
+        joined: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await listener.client.emit(
+            "join_project", {"project_id": team.project}, callback=joined.set_result
+        )
+        await asyncio.sleep(0.05)
+        left = await listener.client.call("leave_project", {"project_id": team.project}, timeout=5)
+        assert left["ok"], left
+        ack = await asyncio.wait_for(joined, 5)
+        assert (ack["ok"], ack["code"]) == (False, "not_joined")
+        assert sockets._projects.channels() == {}
+        await listener.client.disconnect()
+
+
+async def test_a_failed_leave_on_disconnect_does_not_strand_the_other_projects(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with serving_in_process(settings) as (base, state):
+        sockets = state.runtimes.get(LabelingRuntime).sockets
+        team = await make_team(base)
+        other = await _second_project(team)
+        listener = Listener()
+        await listener.client.connect(base, auth={"token": team.guest}, transports=["websocket"])
+        for project in (team.project, other):
+            ack = await listener.client.call("join_project", {"project_id": project}, timeout=5)
+            assert ack["ok"], ack
+        assert len(sockets._projects.channels()) == 2
+        failures = 0
+
+        async def failing_leave(*args: Any) -> None:
+            nonlocal failures
+            failures += 1
+            raise ConnectionError("Redis went away")
+
+        monkeypatch.setattr(sockets.presence, "leave", failing_leave)
+        await listener.client.disconnect()
+        for _ in range(100):
+            if failures == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert failures == 2  # both projects were left, each on its own
+        assert sockets._projects.channels() == {}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 log = logging.getLogger("backlot.background")
 
@@ -38,3 +39,13 @@ class BackgroundLoops:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self.tasks.clear()
+
+
+async def shut_down(*steps: Coroutine[Any, Any, object], step_seconds: float = 2.0) -> None:
+    """Run shutdown steps in order, each bounded: a stuck connection must not keep the
+    process from exiting, nor one failed step skip the ones after it."""
+    for step in steps:
+        try:
+            await asyncio.wait_for(step, timeout=step_seconds)
+        except Exception:  # keep shutting down whatever one step does
+            log.warning("a shutdown step did not finish cleanly", exc_info=True)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import socketio
 
-from backlot.core.settings import Settings
 
-
-def build_socketio(settings: Settings) -> socketio.AsyncServer:
+def build_socketio(
+    *, cors_origins: list[str], ping_interval: float, ping_timeout: float
+) -> socketio.AsyncServer:
     return socketio.AsyncServer(
         async_mode="asgi",
-        cors_allowed_origins=settings.cors_origins or None,  # None: same origin only
-        ping_interval=settings.socket_ping_interval_seconds,
-        ping_timeout=settings.socket_ping_timeout_seconds,
+        cors_allowed_origins=cors_origins or None,  # None: same origin only
+        ping_interval=ping_interval,
+        ping_timeout=ping_timeout,
         max_http_buffer_size=64 * 1024,
     )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from functools import partial
 
 from backlot.core.apps import AppHost, ScheduledJob
+from backlot.core.background import shut_down
 from backlot.core.jobs import JobQueue, QueueOptions, build_job_queue, reap_stale_jobs
 from backlot.core.state import AppState
 from backlot.dubbing.models import Job
@@ -60,5 +61,5 @@ class DubbingRuntime:
         await self.queue.start()
 
     async def stop(self) -> None:
-        await self.queue.stop()
-        await self.jobs.close()
+        # The queue waits up to its own STOP_SECONDS for the receiver to let go.
+        await shut_down(self.queue.stop(), self.jobs.close(), step_seconds=5.0)

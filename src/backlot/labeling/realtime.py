@@ -129,7 +129,10 @@ class LabelingSockets:
         if not user_sockets:
             self._sockets.pop(session.get("user_id", 0), None)
         for project_id in list(session.get("projects", ())):
-            await self._leave(sid, session, project_id)
+            try:  # each project on its own: one failed leave must not strand the others
+                await self._leave(sid, session, project_id)
+            except Exception:
+                log.exception("leaving project %s on disconnect failed", project_id)
         self._closing.discard(sid)
 
     def _open(self, sid: str) -> bool:
@@ -268,11 +271,14 @@ class LabelingSockets:
         session["projects"].add(project_id)
         await self.presence.enter(scope, f"{user.id}:{sid}", str(user.id))
         await self._projects.join(channel, sid)
-        if not self._open(sid):
-            # Closed while we waited: its disconnect may have run before these.
+        if not self._open(sid) or project_id not in session["projects"]:
+            # Closed, or left, while we waited: that disconnect or leave_project may have
+            # run before these, so they are undone here.
             await self._projects.leave(channel, sid)
             await self.presence.leave(scope, f"{user.id}:{sid}", str(user.id))
-            return {**CLOSING}
+            if not self._open(sid):
+                return {**CLOSING}
+            raise SocketError("not_joined", "You left the project while joining it.")
         await self.sio.enter_room(sid, channel)
         # Read after subscribing: every event newer than `seq` reaches the socket.
         seq = await state.bus.last_seq(channel)
@@ -301,11 +307,15 @@ class LabelingSockets:
     async def _leave(self, sid: str, session: dict[str, Any], project_id: int) -> None:
         session["projects"].discard(project_id)
         channel = project_channel(project_id)
-        await self.sio.leave_room(sid, channel)
-        await self._projects.leave(channel, sid)
         user_id = session["user_id"]
+        try:  # this process's bookkeeping first, whatever the shared presence does
+            await self.sio.leave_room(sid, channel)
+            await self._projects.leave(channel, sid)
+        finally:
+            # The grace timer runs even if the presence cannot be left now (the entry
+            # then lapses by its TTL, and the user's locks by theirs).
+            self._spawn(self._release_if_gone(project_id, user_id))
         await self.presence.leave(str(project_id), f"{user_id}:{sid}", str(user_id))
-        self._spawn(self._release_if_gone(project_id, user_id))
 
     async def _release_if_gone(self, project_id: int, user_id: int) -> None:
         """After the grace period, release the user's locks unless they came back."""

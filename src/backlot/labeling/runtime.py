@@ -15,7 +15,7 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.core.apps import AppHost, ScheduledJob
-from backlot.core.background import BackgroundLoops
+from backlot.core.background import BackgroundLoops, shut_down
 from backlot.core.cache import RowCache
 from backlot.core.locks import LockStore, build_lock_store
 from backlot.core.presence import Presence
@@ -89,8 +89,10 @@ class LabelingRuntime:
         return len(expired)
 
     async def stop(self) -> None:
-        await self.sockets.stop()
-        await self.loops.stop()
-        await self.journal.stop()
-        await self.presence.close()
-        await self.locks.close()
+        await shut_down(
+            self.sockets.stop(),
+            self.loops.stop(),
+            self.journal.stop(),  # the audit rows still queued are written here
+            self.presence.close(),
+            self.locks.close(),
+        )

@@ -38,9 +38,9 @@ async def commit(peer: Peer, message: Commit) -> None:
         await apply_commit(
             peer.state,
             peer.runtime.turns,
-            peer.room_id,
-            peer.room.id,
-            author,
+            room_id=peer.room_id,
+            room_pk=peer.room.id,
+            author=author,
             block_id=message.blockId,
             events=message.events,
             xml=message.workspaceXml,

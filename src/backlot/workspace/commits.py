@@ -80,10 +80,10 @@ class Author:
 async def apply_commit(
     state: AppState,
     turns: CommitTurns,
+    *,
     room_id: str,
     room_pk: int,
     author: Author,
-    *,
     block_id: str | None,
     events: list[Any],
     xml: str | None,

@@ -48,6 +48,7 @@ class RoomPresence:
         self,
         room_id: str,
         client_id: str,
+        *,
         info: dict[str, Any],
         max_users: int,
         holder: str,

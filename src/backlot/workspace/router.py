@@ -164,9 +164,9 @@ async def restore_snapshot(
     event = await apply_commit(
         state,
         runtime.turns,
-        room_id,
-        room_pk,
-        author,
+        room_id=room_id,
+        room_pk=room_pk,
+        author=author,
         block_id=None,
         events=[],
         xml=xml,

@@ -13,7 +13,7 @@ from typing import Any
 from backlot.accounts.principal import Principal
 from backlot.accounts.runtime import AccountsRuntime
 from backlot.core.apps import AppHost, ScheduledJob
-from backlot.core.background import BackgroundLoops
+from backlot.core.background import BackgroundLoops, shut_down
 from backlot.core.cache import RowCache
 from backlot.core.locks import Lock, LockStore, build_lock_store
 from backlot.core.presence import Presence
@@ -118,8 +118,10 @@ class WorkspaceRuntime:
         )
 
     async def stop(self) -> None:
-        await self.loops.stop()
-        await self.hub.close()
-        await self.presence.close()
-        for store in (self.locks, self.leases):
-            await store.close()
+        await shut_down(
+            self.loops.stop(),
+            self.hub.close(),
+            self.presence.close(),
+            self.locks.close(),
+            self.leases.close(),
+        )

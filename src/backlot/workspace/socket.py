@@ -109,7 +109,12 @@ class WorkspaceSocket:
         info = {"nickname": admission.nickname, "color": presence.color_for(users)}
         share = self.settings.workspace_max_seats_per_client
         seating = await presence.enter(
-            self.room_id, admission.client_id, info, room.max_users, admission.holder, share
+            self.room_id,
+            admission.client_id,
+            info=info,
+            max_users=room.max_users,
+            holder=admission.holder,
+            max_per_holder=share,
         )
         if seating == Seating.room_full:
             message = f"The room is full ({room.max_users} users)."

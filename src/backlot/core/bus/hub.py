@@ -44,6 +44,10 @@ class ChannelHub(Generic[L]):
         self._channels: dict[str, _Channel[L]] = {}
         self._guard = asyncio.Lock()
 
+    def channels(self) -> dict[str, int]:
+        """The channels this process is subscribed to, with their listener counts."""
+        return {name: len(joined.listeners) for name, joined in self._channels.items()}
+
     async def join(self, channel: str, listener: L) -> None:
         """From when this returns, every event of the channel reaches `listener`."""
         async with self._guard:
