@@ -9,13 +9,13 @@ from typing import Annotated
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     model_validator,
 )
 
 from backlot.core.params import IdField
+from backlot.core.schemas import FromJsonText, RequestModel
 from backlot.core.text import no_control_characters, storable
 from backlot.dubbing.models import ScriptKind
 
@@ -38,19 +38,15 @@ LineText = Annotated[
 ]
 
 
-class Body(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ScriptCreate(Body):
+class ScriptCreate(RequestModel):
     title: Title
-    kind: ScriptKind
+    kind: Annotated[ScriptKind, FromJsonText]
     description: Description = ""
 
 
-class ScriptUpdate(Body):
+class ScriptUpdate(RequestModel):
     title: Title | None = None
-    kind: ScriptKind | None = None
+    kind: Annotated[ScriptKind, FromJsonText] | None = None
     description: Description | None = None
 
 
@@ -65,7 +61,7 @@ class ScriptRead(BaseModel):
     updated_at: datetime
 
 
-class ActorCreate(Body):
+class ActorCreate(RequestModel):
     name: Name
 
 
@@ -75,7 +71,7 @@ class ActorRead(BaseModel):
     name: str
 
 
-class LineCreate(Body):
+class LineCreate(RequestModel):
     text: LineText
     actor_id: IdField | None = None
     order: Annotated[int, Field(ge=0, le=1_000_000)] = 0
@@ -83,7 +79,7 @@ class LineCreate(Body):
     end_time: Seconds | None = None
 
 
-class LineUpdate(Body):
+class LineUpdate(RequestModel):
     text: LineText | None = None
     actor_id: IdField | None = None
     order: Annotated[int, Field(ge=0, le=1_000_000)] | None = None
@@ -166,7 +162,7 @@ class JobResult(BaseModel):
     finished_at: datetime | None
 
 
-class BookmarkAdd(Body):
+class BookmarkAdd(RequestModel):
     token_id: IdField
 
 
