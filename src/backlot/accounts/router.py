@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response, status
-from pydantic import ValidationError
 
 from backlot.accounts import auth, email_flows
 from backlot.accounts import service as accounts_service
@@ -29,10 +28,9 @@ from backlot.accounts.schemas import (
     UserUpdate,
     VerifyEmailRequest,
 )
+from backlot.accounts.sign_in import google_sign_in, password_sign_in
 from backlot.accounts.throttle import (
-    check_login,
     client_address,
-    record_failed_login,
     throttle_address,
     throttle_user_admin,
 )
@@ -40,7 +38,6 @@ from backlot.core.clock import Clock
 from backlot.core.deps import BusDep, ClockDep, SessionDep, StateDep
 from backlot.core.errors import (
     ProblemError,
-    invalid_request,
     problem_response,
     problem_responses,
     unauthorized,
@@ -162,29 +159,6 @@ _LOGIN_BODY = {
 }
 
 
-async def _login_credentials(request: Request) -> LoginRequest:
-    media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media_type == "application/json":
-        raw: bytes | dict[str, Any] = await request.body()
-        source = "body"
-    elif media_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-        form = await request.form()
-        raw = {"email": form.get("username"), "password": form.get("password")}
-        source = "form"
-    else:
-        raise ProblemError(
-            415,
-            "unsupported_media_type",
-            "Send JSON {email, password} or an OAuth2 password form (username, password).",
-        )
-    try:
-        if isinstance(raw, bytes):
-            return LoginRequest.model_validate_json(raw)
-        return LoginRequest.model_validate(raw)
-    except ValidationError as exc:
-        raise invalid_request(exc, source=source) from exc
-
-
 @auth_router.post(
     "/login",
     response_model=TokenPair,
@@ -193,17 +167,7 @@ async def _login_credentials(request: Request) -> LoginRequest:
 )
 async def login(request: Request, session: SessionDep, state: StateDep) -> Any:
     """Exchange email and password (JSON, or the OAuth2 form Swagger's Authorize sends)."""
-    await throttle_address(request, state, action="login")
-    credentials = await _login_credentials(request)
-    await check_login(request, state, email=credentials.email)
-    try:
-        user = await auth.authenticate(
-            session, state.settings, email=credentials.email, password=credentials.password
-        )
-    except ProblemError as exc:
-        if exc.code == "invalid_credentials":
-            await record_failed_login(request, state, email=credentials.email)
-        raise
+    user = await password_sign_in(request, session, state)
     return await auth.issue_token_pair(
         session, state.settings, state.signer, state.clock, user=user
     )
@@ -255,12 +219,7 @@ async def google(session: SessionDep, state: StateDep, body: GoogleLoginRequest)
 
     An account with this address whose owner never confirmed it is taken over: its
     password is removed and its sessions end (whoever registered it may not own it)."""
-    if state.id_tokens is None:
-        raise ProblemError(
-            404, "google_login_disabled", "Google sign-in is not configured on this server."
-        )
-    claims = await state.id_tokens.verify(body.id_token)
-    user = await auth.sign_in_with_google(session, state, raw_claims=claims)
+    user = await google_sign_in(session, state, id_token=body.id_token)
     return await auth.issue_token_pair(
         session, state.settings, state.signer, state.clock, user=user
     )

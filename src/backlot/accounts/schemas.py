@@ -132,6 +132,14 @@ class TokenPair(BaseModel):
     expires_in: int = Field(description="Seconds until the access token expires.")
 
 
+class AccessToken(BaseModel):
+    """The pages' half of a browser session: the refresh token stays in its cookie."""
+
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a scheme name, not a secret
+    expires_in: int = Field(description="Seconds until the access token expires.")
+
+
 # --- corporations -------------------------------------------------------------------
 
 
