@@ -1,5 +1,6 @@
 # Two commands do all the set-up on a fresh clone (Python 3.11+ and make):
 #   make run    start the service on 127.0.0.1:8000 (embedded shape, nothing else needed)
+#   make demo   fill its database with a demo company and data in every app (see README)
 #   make test   run the whole test suite
 # Each creates .venv and installs the pinned dependencies on first use.
 
@@ -11,7 +12,7 @@ STAMP  := $(VENV)/.installed
 WEB    := src/backlot/web
 WEB_STAMP := $(WEB)/node_modules/.installed
 
-.PHONY: run test lint format lock check-lock bench clean
+.PHONY: run demo test lint format lock check-lock bench clean
 
 $(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -29,6 +30,9 @@ $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
 
 run: $(STAMP) $(WEB_STAMP)
 	$(BIN)/backlot serve
+
+demo: $(STAMP)
+	$(BIN)/backlot demo
 
 test: $(STAMP) $(WEB_STAMP)
 	$(BIN)/pytest

@@ -52,5 +52,14 @@ def test_createsuperuser(tmp_path: Path) -> None:
 
 def test_help_lists_commands(tmp_path: Path) -> None:
     out = _backlot(tmp_path, "--help").stdout
-    for command in ("serve", "db", "createsuperuser"):
+    for command in ("serve", "db", "createsuperuser", "demo"):
         assert command in out
+
+
+def test_demo_fills_and_refills(tmp_path: Path) -> None:
+    first = _backlot(tmp_path, "demo")
+    assert first.returncode == 0, first.stderr
+    assert "demo-admin@example.com" in first.stdout
+    assert "/app/labeling" in first.stdout
+    again = _backlot(tmp_path, "demo")
+    assert again.returncode == 0, again.stderr

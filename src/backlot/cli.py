@@ -1,4 +1,4 @@
-"""The `backlot` command: serve, migrate, make a superuser."""
+"""The `backlot` command: serve, migrate, make a superuser, fill in demo data."""
 
 from __future__ import annotations
 
@@ -24,6 +24,17 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _prepare(settings: Settings) -> None:
+    """Exit with the reason unless the secret key resolves; then migrate the schema unless
+    BACKLOT_AUTO_MIGRATE=false."""
+    try:
+        resolve_secret_key(settings)
+    except ConfigurationError as exc:
+        raise _fail(str(exc)) from exc
+    if settings.auto_migrate:
+        migrate.upgrade(settings.database_url)
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Bind address [BACKLOT_HOST].")] = None,
@@ -35,12 +46,7 @@ def serve(
     import uvicorn
 
     settings = Settings()
-    try:
-        resolve_secret_key(settings)  # fail before binding, with the reason
-    except ConfigurationError as exc:
-        raise _fail(str(exc)) from exc
-    if settings.auto_migrate:
-        migrate.upgrade(settings.database_url)
+    _prepare(settings)  # fails before binding, with the reason
     uvicorn.run(
         "backlot.app:create_asgi_app",
         factory=True,
@@ -75,12 +81,7 @@ def worker() -> None:
             "The worker consumes the Redis queue: set BACKLOT_REDIS_URL. In the embedded "
             "shape `backlot serve` runs the jobs itself."
         )
-    try:
-        resolve_secret_key(settings)
-    except ConfigurationError as exc:
-        raise _fail(str(exc)) from exc
-    if settings.auto_migrate:
-        migrate.upgrade(settings.database_url)
+    _prepare(settings)
     logging.config.dictConfig(_log_config(settings.log_level))
     asyncio.run(run_worker(settings))
 
@@ -162,3 +163,26 @@ def createsuperuser(
     except ValueError as exc:
         raise _fail(str(exc)) from exc
     typer.echo(f"superuser {email.lower()} created (id {user_id})")
+
+
+@app.command()
+def demo(
+    password: Annotated[
+        str | None,
+        typer.Option(help="Password of the demo accounts made now [default: the README's]."),
+    ] = None,
+) -> None:
+    """Fill the database with a demo company, its people and data in every app (again: adds
+    nothing); prints the accounts and where to go."""
+    from backlot.core.errors import ProblemError
+    from backlot.demo import DEMO_PASSWORD, DemoError, fill_demo
+
+    settings = Settings()
+    _prepare(settings)
+    try:
+        report = asyncio.run(fill_demo(settings, password=password or DEMO_PASSWORD))
+    except ProblemError as exc:
+        raise _fail(exc.detail) from exc
+    except DemoError as exc:
+        raise _fail(str(exc)) from exc
+    typer.echo(report.summary(settings.public_url))

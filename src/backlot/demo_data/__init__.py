@@ -1,0 +1,1 @@
+"""Demo media: generated images and video, committed recordings (`backlot demo`)."""
