@@ -1,8 +1,8 @@
 # Two commands do all the set-up on a fresh clone (Python 3.11+ and make):
 #   make run    start the service on 127.0.0.1:8000 (embedded shape, nothing else needed)
-#   make demo   fill its database with a demo company and data in every app (see README)
 #   make test   run the whole test suite
-# Each creates .venv and installs the pinned dependencies on first use.
+# Each creates .venv and installs the pinned dependencies on first use. Optionally:
+#   make demo   fill the database with a demo company and data in every app (see README)
 
 PYTHON ?= python3
 VENV   := .venv
