@@ -48,6 +48,23 @@ async def test_docs_page(client: AsyncClient) -> None:
     response = await client.get("/docs")
     assert response.status_code == 200
     assert "swagger-ui" in response.text
+    assert "/app/vendor/swagger-ui-bundle.js" in response.text
+
+
+async def test_the_docs_libraries_are_served_by_us(client: AsyncClient) -> None:
+    media_types = {
+        "swagger-ui-bundle.js": "text/javascript",
+        "swagger-ui.css": "text/css",
+        "swagger-favicon.png": "image/png",
+        "redoc.standalone.js": "text/javascript",
+    }
+    for name, media_type in media_types.items():
+        response = await client.get(f"/app/vendor/{name}")
+        if response.status_code == 404:  # npm has not installed them here
+            assert response.json()["code"] == "browser_library_missing"
+            continue
+        assert response.headers["content-type"].startswith(media_type), name
+        assert b"cdn.redoc.ly" not in response.content, name
 
 
 async def test_metrics_count_requests_by_route(settings: Settings, clock: FrozenClock) -> None:

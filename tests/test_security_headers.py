@@ -3,7 +3,10 @@ and the API docs that can be turned off."""
 
 from __future__ import annotations
 
+import re
+from base64 import b64encode
 from collections.abc import AsyncIterator
+from hashlib import sha256
 
 import pytest
 from fastapi import FastAPI
@@ -72,16 +75,27 @@ async def test_hsts_when_the_public_url_is_https(settings: Settings, clock: Froz
             assert hsts.startswith("max-age=") and int(hsts.split("=")[1].split(";")[0]) > 0
 
 
-async def test_the_docs_have_their_own_policy_that_lets_swagger_load(client: AsyncClient) -> None:
-    response = await client.get("/docs")
+@pytest.mark.parametrize("path", ["/docs", "/redoc", "/docs/oauth2-redirect"])
+async def test_the_docs_policy_names_no_other_host(client: AsyncClient, path: str) -> None:
+    response = await client.get(path)
     assert response.status_code == 200
-    csp = _directives(response.headers["content-security-policy"])
-    assert "https://cdn.jsdelivr.net" in csp["script-src"]
-    assert "https://cdn.jsdelivr.net" in csp["style-src"]
+    policy = response.headers["content-security-policy"]
+    assert "http" not in policy and "*" not in policy
+    csp = _directives(policy)
+    assert csp["default-src"] == ["'self'"]
     assert csp["frame-ancestors"] == ["'none'"]
-    # Every external script and stylesheet of the page is allowed by the policy.
-    for url in ("https://cdn.jsdelivr.net/npm/swagger-ui-dist",):
-        assert url in response.text
+    assert csp["object-src"] == ["'none'"]
+    # Inline scripts run by their hash only: exactly the page's own, never any inline one.
+    scripts = re.findall(r"<script>(.*?)</script>", response.text, re.DOTALL)
+    hashes = [f"'sha256-{b64encode(sha256(s.encode()).digest()).decode()}'" for s in scripts]
+    assert csp["script-src"] == ["'self'", *hashes]
+    assert "'unsafe-inline'" not in csp["script-src"] and "'unsafe-eval'" not in policy
+    # Inline styles only where ReDoc's styled-components needs them.
+    inline_styles = ["'unsafe-inline'"] if path == "/redoc" else []
+    assert csp["style-src"] == ["'self'", *inline_styles]
+    # Every script, stylesheet and icon the page loads is ours.
+    for url in re.findall(r'(?:src|href)="([^"]*)"', response.text):
+        assert url.startswith("/app/vendor/"), url
 
 
 async def test_metrics_answer_404_while_no_token_is_set(client: AsyncClient) -> None:

@@ -42,6 +42,7 @@ from backlot.dubbing.module import dubbing
 from backlot.labeling.module import labeling
 from backlot.ops import router as ops_router
 from backlot.videos.module import videos
+from backlot.web.api_docs import install_api_docs
 from backlot.web.pages import install_pages
 from backlot.workspace.module import workspace
 
@@ -195,8 +196,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         description="Labeling locks, block workspace, video library and dubbing practice.",
         openapi_tags=TAGS,
         lifespan=lifespan,
-        docs_url="/docs" if settings.docs_enabled else None,
-        redoc_url="/redoc" if settings.docs_enabled else None,
+        # Our own /docs and /redoc (web/api_docs.py) serve Swagger UI and ReDoc offline.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if settings.docs_enabled else None,
     )
     install_token_redaction()
@@ -231,4 +233,6 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
     app.add_middleware(SecurityHeadersMiddleware, hsts=app.state.hsts)
     app.add_middleware(MetricsMiddleware, metrics=app.state.http_metrics)
     install_pages(app)
+    if settings.docs_enabled:
+        install_api_docs(app)
     return app

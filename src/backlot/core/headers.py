@@ -3,6 +3,10 @@ sniffing, no Referer (URL tokens must not leak to other sites), HSTS behind http
 
 from __future__ import annotations
 
+from base64 import b64encode
+from collections.abc import Iterable
+from hashlib import sha256
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # The pages: our own scripts only (no inline script, no eval). Styles may be inline
@@ -25,23 +29,30 @@ PAGE_POLICY = "; ".join(
     ]
 )
 
-# FastAPI's Swagger UI and ReDoc load from a CDN and start with an inline script; they
-# get their own policy until they are served offline.
-CDN = "https://cdn.jsdelivr.net"
-DOCS_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        f"script-src 'self' 'unsafe-inline' {CDN}",
-        f"style-src 'self' 'unsafe-inline' {CDN} https://fonts.googleapis.com",
-        f"img-src 'self' data: {CDN} https://fastapi.tiangolo.com",
-        "font-src 'self' https://fonts.gstatic.com",
-        "worker-src 'self' blob:",
-        "connect-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "frame-ancestors 'none'",
-    ]
+# Swagger UI and ReDoc (web/api_docs.py) come from the package: no other host. Their one
+# inline script each (Swagger's start-up, the OAuth2 redirect) is allowed by its hash, sent by
+# the page itself. ReDoc alone needs inline styles: its styled-components writes <style>
+# elements, and no nonce can reach its bundle. Images may be data: (Swagger's icons in its
+# CSS); ReDoc builds its search worker from a blob: URL.
+DOCS_DIRECTIVES = (
+    "default-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self'",
+    "worker-src 'self' blob:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
 )
+
+
+def docs_policy(*, inline_scripts: Iterable[str] = (), inline_styles: bool = False) -> str:
+    """The docs' policy, allowing exactly these inline scripts (by their SHA-256)."""
+    hashes = [f"'sha256-{b64encode(sha256(s.encode()).digest()).decode()}'" for s in inline_scripts]
+    styles = ["style-src 'self'", *(["'unsafe-inline'"] if inline_styles else [])]
+    return "; ".join([" ".join(["script-src 'self'", *hashes]), " ".join(styles), *DOCS_DIRECTIVES])
+
 
 # API answers (JSON, media) are never documents that should run anything.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
@@ -54,7 +65,7 @@ def policy_for(path: str) -> str:
     if path.startswith("/app/"):
         return PAGE_POLICY
     if path.startswith(DOCS_PATHS):
-        return DOCS_POLICY
+        return docs_policy()
     return API_POLICY
 
 

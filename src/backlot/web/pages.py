@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import anyio
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
@@ -23,7 +24,19 @@ VENDOR = {
     "socket.io.min.js": NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js",
     # Blockly's browser build: core, the standard blocks and the English messages.
     "blockly.min.js": NODE_MODULES / "blockly" / "blockly.min.js",
+    # The API docs (web/api_docs.py): Swagger UI, its icon, and ReDoc's one-file build.
+    "swagger-ui-bundle.js": NODE_MODULES / "swagger-ui-dist" / "swagger-ui-bundle.js",
+    "swagger-ui.css": NODE_MODULES / "swagger-ui-dist" / "swagger-ui.css",
+    "swagger-favicon.png": NODE_MODULES / "swagger-ui-dist" / "favicon-32x32.png",
+    "redoc.standalone.js": NODE_MODULES / "redoc" / "bundles" / "redoc.standalone.js",
 }
+# ReDoc 2 shows Redocly's logo from cdn.redoc.ly in every sidebar, with no option to turn it
+# off: we serve its bundle with that address emptied (the <img> then removes itself), so the
+# docs ask no other host for anything.
+REWRITES = {
+    "redoc.standalone.js": (b'src:"https://cdn.redoc.ly/redoc/logo-mini.svg"', b'src:""'),
+}
+MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 
 router = APIRouter(prefix="/app", include_in_schema=False)
 log = logging.getLogger("backlot.web")
@@ -74,7 +87,7 @@ for _path, _name in PAGES.items():
 
 
 @router.get("/vendor/{name}")
-async def vendor_file(name: str) -> FileResponse:
+async def vendor_file(name: str) -> Response:
     path = VENDOR.get(name)
     if path is None:
         raise ProblemError(404, "not_found", f"No browser library named {name}.")
@@ -84,7 +97,12 @@ async def vendor_file(name: str) -> FileResponse:
             "browser_library_missing",
             f"{name} is not installed: run `make` (or `npm ci` in src/backlot/web).",
         )
-    return FileResponse(path, media_type="text/javascript")
+    media_type = MEDIA_TYPES[path.suffix]
+    if name in REWRITES:
+        old, new = REWRITES[name]
+        content = await anyio.Path(path).read_bytes()
+        return Response(content.replace(old, new), media_type=media_type)
+    return FileResponse(path, media_type=media_type)
 
 
 def install_pages(app: FastAPI, node_modules: Path = NODE_MODULES) -> None:
