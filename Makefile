@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements/dev.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
-# The pages' browser libraries (socket.io-client, blockly) come from npm, pinned by package-lock.json.
+# The pages' browser libraries (socket.io-client, blockly, swagger-ui-dist, redoc) come from npm, pinned by package-lock.json.
 $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json
 	@if command -v npm >/dev/null; then \
 	  npm ci --prefix $(WEB) --no-audit --no-fund --loglevel=error && touch $(WEB_STAMP); \
