@@ -24,7 +24,8 @@ PAGE = {"X-Backlot-Session": "browser"}
 
 def _cookie(response: Response) -> SimpleCookie:
     jar: SimpleCookie = SimpleCookie()
-    jar.load(response.headers["set-cookie"])
+    for header in response.headers.get_list("set-cookie"):
+        jar.load(header)
     return jar
 
 
@@ -48,6 +49,9 @@ async def test_sign_in_keeps_the_refresh_token_in_a_strict_http_only_cookie(
     assert cookie.value and cookie["httponly"] and cookie["path"] == "/v1/auth/browser"
     assert cookie["samesite"].lower() == "strict"
     assert not cookie["secure"]  # plain http here; see the https test
+    # The pages' marker: readable, site-wide, and only "1" (no secret in it).
+    marker = _cookie(response)["backlot_session"]
+    assert (marker.value, marker["path"], marker["httponly"]) == ("1", "/", "")
     me = await client.get("/v1/users/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200
 
@@ -82,6 +86,7 @@ async def test_sign_out_ends_the_session_and_clears_the_cookie(client: AsyncClie
     assert out.status_code == 204
     assert 'backlot_refresh=""' in out.headers["set-cookie"]
     assert "backlot_refresh" not in client.cookies
+    assert "backlot_session" not in client.cookies
     again = await client.post("/v1/auth/browser/refresh", headers=PAGE)
     assert (again.status_code, again.json()["code"]) == (401, "not_signed_in")
     # Sign-out ends the access tokens issued before, as /v1/auth/logout does.

@@ -30,6 +30,9 @@ from backlot.core.settings import Settings
 
 PATH = "/v1/auth/browser"
 COOKIE = "backlot_refresh"
+# Readable by the pages, and no secret: only says "this browser has a session", so a page
+# that has none does not ask for a refresh it would be refused.
+MARKER = "backlot_session"
 HEADER = "X-Backlot-Session"
 
 
@@ -51,26 +54,31 @@ router = APIRouter(
 def _with_cookie(settings: Settings, pair: TokenPair) -> JSONResponse:
     answer = AccessToken(access_token=pair.access_token, expires_in=pair.expires_in)
     response = JSONResponse(answer.model_dump())
+    secure = settings.public_url.lower().startswith("https://")
     response.set_cookie(
         COOKIE,
         pair.refresh_token,
         max_age=settings.refresh_token_ttl_days * 86400,
         path=PATH,
-        secure=settings.public_url.lower().startswith("https://"),
+        secure=secure,
         httponly=True,
+        samesite="strict",
+    )
+    response.set_cookie(
+        MARKER,
+        "1",
+        max_age=settings.refresh_token_ttl_days * 86400,
+        path="/",
+        secure=secure,
         samesite="strict",
     )
     return response
 
 
 def _ended(settings: Settings, response: Response) -> Response:
-    response.delete_cookie(
-        COOKIE,
-        path=PATH,
-        secure=settings.public_url.lower().startswith("https://"),
-        httponly=True,
-        samesite="strict",
-    )
+    secure = settings.public_url.lower().startswith("https://")
+    response.delete_cookie(COOKIE, path=PATH, secure=secure, httponly=True, samesite="strict")
+    response.delete_cookie(MARKER, path="/", secure=secure, samesite="strict")
     return response
 
 

@@ -246,4 +246,3 @@ $("#file").addEventListener("change", (event) => {
 });
 $("#bookmark").addEventListener("click", () => toggleBookmark().catch((e) => say(e.message)));
 
-show().catch((e) => say(e.message));

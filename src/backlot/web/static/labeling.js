@@ -43,9 +43,8 @@ async function openProject(projectId) {
 }
 
 // The server closes the socket when its access token expires (`token_expired`) unless
-// the client first sends `authenticate {token}` with a fresh token of the same user.
-// This page has no refresh flow (it keeps only the access token; api.js has none), so it
-// signs out then; a refresh flow would emit `authenticate` with each new token.
+// the client first sends `authenticate {token}` with a fresh token of the same user: the
+// session renews the token before that and the page sends it on (see startSignIn below).
 function connect() {
   if (state.socket) state.socket.disconnect();
   const socket = io({ auth: { token: session.token }, transports: ["websocket"] });
@@ -57,9 +56,10 @@ function connect() {
   socket.on("lock_released", (event) => apply("lock_released", event));
   socket.on("error", (error) => {
     // The server closes the socket after these; it does not come back by itself.
-    if (error.code === "session_ended" || error.code === "token_expired") {
-      say("Your session has ended: sign in again.");
-      signOut();
+    if (error.code === "session_ended") {
+      browserSession.renew(); // refused: the page then says the session has ended
+    } else if (error.code === "token_expired") {
+      browserSession.renew().then((renewed) => renewed && connect());
     } else if (error.code === "rate_limited") say("Too many live requests: reload the page.");
   });
   clearInterval(state.heartbeat);
@@ -196,8 +196,13 @@ $("#upload").addEventListener("submit", async (event) => {
 });
 
 $("#project").addEventListener("change", (event) => openProject(Number(event.target.value)));
-startSignIn(show, () => {
-  if (state.socket) state.socket.disconnect();
-});
+startSignIn(
+  show,
+  () => {
+    if (state.socket) state.socket.disconnect();
+  },
+  (token) => {
+    if (state.socket) state.socket.emit("authenticate", { token });
+  },
+);
 setInterval(() => state.project && render(), 1000); // the countdown
-show();

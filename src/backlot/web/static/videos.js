@@ -89,4 +89,3 @@ $("#upload").addEventListener("submit", async (event) => {
 });
 
 startSignIn(show);
-show();

@@ -188,7 +188,7 @@ function decorate() {
 
 function connect(since) {
   const params = new URLSearchParams({ nickname: state.nickname });
-  const token = sessionStorage.getItem("backlot.access");
+  const token = browserSession.token();
   if (token) params.set("token", token); // members rooms need it
   state.token = token;
   if (since) params.set("since", String(since));
@@ -215,16 +215,16 @@ function connect(since) {
 }
 
 // The server closes a signed-in socket when its access token expires (4401) unless AUTH
-// brings a fresh one of the same user. This page has no refresh of its own yet: whenever
-// a newer token appears in sessionStorage (signed in again, or a future refresh), the
-// socket sends it on.
+// brings a fresh one of the same user: the browser session renews the token before that
+// (session.js), and the socket sends each new one on.
 function renewToken() {
-  const token = sessionStorage.getItem("backlot.access");
+  const token = browserSession.token();
   if (state.token && token && token !== state.token) {
     send("AUTH", { token });
     state.token = token;
   }
 }
+browserSession.onRenewed(() => renewToken());
 
 function reconnect(since) {
   const old = state.ws;
@@ -344,7 +344,7 @@ async function showRooms() {
     event.preventDefault();
     location.href = `/app/workspace/${encodeURIComponent(event.target.room.value)}`;
   });
-  const token = sessionStorage.getItem("backlot.access");
+  const token = browserSession.token();
   const response = await fetch("/v1/workspace/rooms?limit=100", {
     headers: token ? { Authorization: `Bearer ${token}` } : {},
   });
@@ -379,5 +379,6 @@ function showRoom() {
   });
 }
 
-if (roomId) showRoom();
-else showRooms();
+// Signed in (a session cookie from another page) or not, the page works: members rooms
+// need the session's token.
+browserSession.renew().finally(() => (roomId ? showRoom() : showRooms()));
