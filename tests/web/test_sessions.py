@@ -69,6 +69,7 @@ async def test_reload_and_new_tabs_stay_signed_in_and_signing_out_ends_every_tab
     for page in (second, first):  # the other tab hears it at once
         await page.wait_for_selector("#login:not([hidden])", timeout=5000)
         assert await page.is_hidden("#library")
+        assert await page.input_value("#login input[name=password]") == ""
     await first.reload()
     await first.wait_for_selector("#login:not([hidden])")
     await context.close()

@@ -28,6 +28,7 @@ function signOut() {
 // revoked, signed out elsewhere): the page goes back to the sign-in form and says why.
 browserSession.onEnded((reason) => {
   pageHooks.close();
+  $("#login").reset(); // no password left in the form of a tab signed out elsewhere
   redraw().then(() => {
     if (reason !== "signed_out") say("Your session has ended: please sign in again.");
   });
