@@ -8,7 +8,7 @@ from httpx import AsyncClient
 
 from backlot.core.clock import FrozenClock
 from backlot.core.settings import Settings
-from tests.helpers import bearer, build_world, login
+from tests.helpers import bearer, build_world, login, register
 
 
 async def test_effective_plan_follows_the_clock(
@@ -68,3 +68,22 @@ async def test_admin_renames_but_cannot_set_plan(client: AsyncClient, settings: 
     assert plan.json()["code"] == "plan_change_forbidden"
     read = await client.get(f"/v1/corporations/{world.corp_a}", headers=world.admin.headers)
     assert read.json()["name"] == "Renamed"  # the refused request changed nothing
+
+
+async def test_every_member_sees_their_corporation_name_and_plan_on_me(
+    client: AsyncClient, settings: Settings
+) -> None:
+    """The pages' header names the company for guests too, who may not read the
+    corporation itself; a personal account has none."""
+    world = await build_world(client, settings)
+    forbidden = await client.get(f"/v1/corporations/{world.corp_a}", headers=world.guest.headers)
+    assert forbidden.status_code == 403
+    me = (await client.get("/v1/users/me", headers=world.guest.headers)).json()
+    assert me["corporation"]["id"] == world.corp_a
+    assert me["corporation"]["effective_plan"] == "free"
+    admin = (await client.get(f"/v1/corporations/{world.corp_a}", headers=world.admin.headers))
+    assert me["corporation"]["name"] == admin.json()["name"]
+    other = (await client.get("/v1/users/me", headers=world.other_admin.headers)).json()
+    assert other["corporation"]["id"] == world.corp_b
+    personal = await register(client, "solo-me@example.com")
+    assert personal["corporation"] is None

@@ -14,10 +14,12 @@ from backlot.accounts.schemas import (
     Accepted,
     CorporationCreate,
     CorporationRead,
+    CorporationSummary,
     CorporationUpdate,
     EmailRequest,
     GoogleLoginRequest,
     LoginRequest,
+    MeRead,
     MeUpdate,
     PasswordResetConfirm,
     RefreshRequest,
@@ -228,9 +230,19 @@ async def google(session: SessionDep, state: StateDep, body: GoogleLoginRequest)
 # --- users ------------------------------------------------------------------------------
 
 
-@users_router.get("/me", response_model=UserRead, responses=_AUTHED)
-async def read_me(user: CurrentUser) -> Any:
-    return user
+@users_router.get("/me", response_model=MeRead, responses=_AUTHED)
+async def read_me(session: SessionDep, clock: ClockDep, user: CurrentUser) -> Any:
+    """You, with your corporation's name and plan (any member may read these two)."""
+    me = MeRead.model_validate(user)
+    if user.corporation_id is not None:
+        corporation = await session.get(Corporation, user.corporation_id)
+        if corporation is not None:
+            me.corporation = CorporationSummary(
+                id=corporation.id,
+                name=corporation.name,
+                effective_plan=corporation.effective_plan(clock.now()),
+            )
+    return me
 
 
 @users_router.patch("/me", response_model=UserRead, responses=problem_responses(401, 403, 422))

@@ -188,6 +188,20 @@ class UserRead(BaseModel):
     created_at: datetime
 
 
+class CorporationSummary(BaseModel):
+    """What a member may know of their own corporation (the pages' header shows it)."""
+
+    id: int
+    name: str
+    effective_plan: PlanType = Field(description="`paid` only while the paid period runs.")
+
+
+class MeRead(UserRead):
+    corporation: CorporationSummary | None = Field(
+        None, description="The caller's corporation; null for a personal account."
+    )
+
+
 class UserCreate(RequestModel):
     email: Email
     password: Password

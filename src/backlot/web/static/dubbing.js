@@ -32,8 +32,7 @@ async function show() {
   $("#studio").hidden = !signedIn;
   $("#who").hidden = !signedIn;
   if (!signedIn) return;
-  const me = await api("GET", "/v1/users/me");
-  $("#me").textContent = me.display_name;
+  const me = shell.me();
   await Promise.all([searchScripts(), myPage()]);
 }
 

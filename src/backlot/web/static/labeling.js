@@ -19,8 +19,7 @@ async function show() {
   $("#workspace").hidden = !signedIn;
   $("#who").hidden = !signedIn;
   if (!signedIn) return;
-  state.me = await api("GET", "/v1/users/me");
-  $("#me").textContent = state.me.display_name;
+  state.me = shell.me();
   const projects = await api("GET", "/v1/labeling/projects?limit=100");
   const select = $("#project");
   select.replaceChildren(

@@ -1,8 +1,31 @@
-// Shared by the pages one signs in to (labeling, videos, dubbing): API calls with the
-// session's access token (session.js), the sign-in form, the sign-out button and the
-// status line. Load it after api.js and session.js; the page's script then calls
-// `startSignIn`, which draws the page once it knows whether this browser is signed in.
+// Shared by the pages one signs in to: API calls with the session's access token
+// (session.js), the sign-in form, the sign-out button and the status line. Load it after
+// i18n.js, api.js, session.js and shell.js; the page's script then calls `startSignIn`,
+// which draws the page once it knows whether this browser is signed in.
 "use strict";
+
+i18n.add({
+  en: {
+    "signin.title": "Sign in",
+    "signin.email": "Email",
+    "signin.password": "Password",
+    "signin.submit": "Sign in",
+    "signin.noAccount": "No account yet?",
+    "signin.signUp": "Sign up",
+    "signin.forgot": "Forgot your password?",
+    "signin.ended": "Your session has ended: please sign in again.",
+  },
+  ko: {
+    "signin.title": "로그인",
+    "signin.email": "이메일",
+    "signin.password": "비밀번호",
+    "signin.submit": "로그인",
+    "signin.noAccount": "아직 계정이 없나요?",
+    "signin.signUp": "가입하기",
+    "signin.forgot": "비밀번호를 잊으셨나요?",
+    "signin.ended": "세션이 끝났습니다. 다시 로그인하세요.",
+  },
+});
 
 const $ = (selector) => document.querySelector(selector);
 const session = {
@@ -12,7 +35,12 @@ const session = {
 };
 const pageHooks = { show: async () => {}, close: () => {}, renewed: () => {} };
 let started = false; // the page's first drawing waits for the cookie's session
-const redraw = () => Promise.resolve(pageHooks.show()).catch((error) => say(error.message));
+// The header first (who is signed in), then the page.
+const redraw = () =>
+  shell
+    .load()
+    .then(() => pageHooks.show())
+    .catch((error) => say(i18n.problem(error)));
 
 const api = createApi(browserSession.token, browserSession.renew);
 
@@ -30,7 +58,7 @@ browserSession.onEnded((reason) => {
   pageHooks.close();
   $("#login").reset(); // no password left in the form of a tab signed out elsewhere
   redraw().then(() => {
-    if (reason !== "signed_out") say("Your session has ended: please sign in again.");
+    if (reason !== "signed_out") say(i18n.t("signin.ended"));
   });
 });
 browserSession.onRenewed((token, wasSignedOut) => {
@@ -40,12 +68,17 @@ browserSession.onRenewed((token, wasSignedOut) => {
 
 // The same form on every page, so it is written once, here.
 $("#login").innerHTML = `
-      <h2>Sign in</h2>
-      <label>Email <input name="email" type="email" autocomplete="username" required></label>
-      <label>Password <input name="password" type="password" autocomplete="current-password" required></label>
-      <button type="submit">Sign in</button>
+      <h2 data-text="signin.title"></h2>
+      <label><span data-text="signin.email"></span>
+        <input name="email" type="email" autocomplete="username" required></label>
+      <label><span data-text="signin.password"></span>
+        <input name="password" type="password" autocomplete="current-password" required></label>
+      <button type="submit" data-text="signin.submit"></button>
       <p class="error" id="login-error" role="alert"></p>
+      <p><span data-text="signin.noAccount"></span> <a href="/#sign-up" data-text="signin.signUp"></a>
+        · <a href="/#forgot" data-text="signin.forgot"></a></p>
     `;
+i18n.apply($("#login"));
 
 // `show()` draws the page for the current session (signed in or out); `close()` ends
 // what the page opened for the user (a socket) when the session ends; `renewed(token)`
@@ -60,7 +93,7 @@ function startSignIn(show, close = () => {}, renewed = () => {}) {
       $("#login-error").textContent = "";
       say("");
     } catch (error) {
-      $("#login-error").textContent = error.message;
+      $("#login-error").textContent = i18n.problem(error);
     }
   });
   $("#logout").addEventListener("click", signOut);

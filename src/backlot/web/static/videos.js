@@ -5,7 +5,7 @@ const state = { me: null };
 
 async function refreshPoints() {
   state.me = await api("GET", "/v1/users/me");
-  $("#points").textContent = `${state.me.point} points`;
+  shell.setPoints(state.me.point);
 }
 
 async function show() {
@@ -14,8 +14,7 @@ async function show() {
   $("#library").hidden = !signedIn;
   $("#who").hidden = !signedIn;
   if (!signedIn) return;
-  await refreshPoints();
-  $("#me").textContent = state.me.display_name;
+  state.me = shell.me();
   const admin = state.me.role === "admin";
   for (const element of document.querySelectorAll(".admin-only")) element.hidden = !admin;
   await load();
