@@ -81,7 +81,7 @@ async def test_every_member_sees_their_corporation_name_and_plan_on_me(
     me = (await client.get("/v1/users/me", headers=world.guest.headers)).json()
     assert me["corporation"]["id"] == world.corp_a
     assert me["corporation"]["effective_plan"] == "free"
-    admin = (await client.get(f"/v1/corporations/{world.corp_a}", headers=world.admin.headers))
+    admin = await client.get(f"/v1/corporations/{world.corp_a}", headers=world.admin.headers)
     assert me["corporation"]["name"] == admin.json()["name"]
     other = (await client.get("/v1/users/me", headers=world.other_admin.headers)).json()
     assert other["corporation"]["id"] == world.corp_b
