@@ -80,10 +80,11 @@ async def test_a_lock_taken_in_one_browser_shows_in_the_other(
     await ada.click("li.file[data-file='a.jpg']")  # type: ignore[attr-defined]
     mine = ada.locator("li.file.mine[data-file='a.jpg']")  # type: ignore[attr-defined]
     await mine.wait_for()
-    assert "yours" in await mine.inner_text()
+    assert "Yours" in await mine.inner_text()
+    assert await mine.locator("button").get_attribute("aria-pressed") == "true"
     theirs = grace.locator("li.file.locked[data-file='a.jpg']")  # type: ignore[attr-defined]
     await theirs.wait_for(timeout=5000)
-    assert "locked by Ada" in await theirs.inner_text()
+    assert "Locked by Ada" in await theirs.inner_text()
     await grace.screenshot(path=str(tmp_path / "grace.png"))  # type: ignore[attr-defined]
 
     # Grace clicks the locked file: refused, with the holder named.
@@ -100,7 +101,7 @@ async def test_a_lock_taken_in_one_browser_shows_in_the_other(
         ada.locator(  # type: ignore[attr-defined]
             "li.file.locked[data-file='a.jpg']"
         )
-        .filter(has_text="locked by Grace")
+        .filter(has_text="Locked by Grace")
         .wait_for(timeout=5000)
     )
 
