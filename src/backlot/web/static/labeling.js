@@ -72,6 +72,13 @@ i18n.add({
   },
 });
 
+// The markup's own texts (data-text) and the tab's title, in the page's language.
+function translatePage() {
+  i18n.apply($("main"));
+  document.title = `Backlot · ${i18n.t("labeling.title")}`;
+}
+translatePage();
+
 const PRESENCE_BEAT_MS = 20000; // the server forgets a silent socket after a while
 const RENEWING_MS = 3000; // below this, "renewing" rather than a countdown near zero
 
@@ -396,6 +403,7 @@ $("#project").addEventListener("change", (event) => {
 });
 
 i18n.onChange(() => {
+  translatePage();
   if (state.notice) shell.explain(state.notice);
   if (state.said) tell(state.said); // a redraw forgets it, so a sign-in message stays
   if (state.socket) setOnline(state.online);
