@@ -101,7 +101,11 @@ async function show() {
     return explain(null);
   }
   state.me = shell.me();
-  explain(state.me.corporation ? null : "videos.personal");
+  if (!state.me.corporation) {
+    $("#library").hidden = true; // never any videos: the notice says why
+    return explain("videos.personal");
+  }
+  explain(null);
   for (const element of document.querySelectorAll(".admin-only")) element.hidden = !isAdmin();
   await load();
 }
