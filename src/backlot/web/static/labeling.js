@@ -104,6 +104,13 @@ function tell(text) {
   say(text ? text() : "");
 }
 
+// Words for whatever went wrong: a problem by its code, else a general sentence (never
+// a parser's or a browser's own message).
+function sentence(error) {
+  if (error && (error.problem || error instanceof TypeError)) return i18n.problem(error);
+  return i18n.t("problem.unknown");
+}
+
 function explain(key) {
   state.notice = key;
   shell.explain(key);
@@ -176,7 +183,8 @@ function held(lock, previous = null) {
 // session renews the token before that and the page sends it on (see startSignIn below).
 function connect() {
   if (state.socket) state.socket.disconnect();
-  const socket = io({ auth: { token: session.token }, transports: ["websocket"] });
+  // A function, so each reconnection sends the current token, not the first one.
+  const socket = io({ auth: (send) => send({ token: session.token }), transports: ["websocket"] });
   state.socket = socket;
   socket.on("connect", () => join(null));
   socket.on("disconnect", () => setOnline(false));
@@ -342,7 +350,7 @@ async function toggle(name) {
     const problem = error.problem;
     if (problem && problem.code === "lock_held") {
       tell(() => i18n.t("labeling.lockHeld", { file: name, name: problem.locked_by }));
-    } else tell(() => i18n.problem(error));
+    } else tell(() => sentence(error));
   }
 }
 
@@ -355,7 +363,7 @@ $("#create-project").addEventListener("submit", async (event) => {
     tell(() => i18n.t("labeling.created", { name: project.name }));
     await show();
   } catch (error) {
-    tell(() => i18n.problem(error));
+    tell(() => sentence(error));
   }
 });
 
@@ -372,7 +380,7 @@ $("#add-file").addEventListener("submit", async (event) => {
     tell(() => i18n.t("labeling.registered", { name: file.name }));
     render();
   } catch (error) {
-    tell(() => i18n.problem(error));
+    tell(() => sentence(error));
   }
 });
 
@@ -392,14 +400,14 @@ $("#upload").addEventListener("submit", async (event) => {
     tell(() => i18n.t("labeling.uploaded", { name: file.name }));
     render();
   } catch (error) {
-    tell(() => i18n.problem(error));
+    tell(() => sentence(error));
   } finally {
     button.disabled = false;
   }
 });
 
 $("#project").addEventListener("change", (event) => {
-  openProject(Number(event.target.value)).catch((error) => tell(() => i18n.problem(error)));
+  openProject(Number(event.target.value)).catch((error) => tell(() => sentence(error)));
 });
 
 i18n.onChange(() => {

@@ -173,7 +173,9 @@ async function act(button, action) {
 function sentence(error) {
   const problem = error.problem;
   if (problem && problem.code === "plan_required") return i18n.t("videos.restorePlan");
-  return i18n.problem(error);
+  // A problem by its code, else a general sentence (never a parser's own message).
+  if (problem || error instanceof TypeError) return i18n.problem(error);
+  return i18n.t("problem.unknown");
 }
 
 async function refreshPoints() {
