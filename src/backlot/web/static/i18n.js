@@ -77,7 +77,10 @@ const i18n = (() => {
     const data = error && error.problem;
     if (!data) {
       if (error instanceof TypeError) return t("problem.offline");
-      return error && error.message ? error.message : t("problem.unknown");
+      // An answer that was not ours (a proxy's HTML page) or a bug: no words of a parser
+      // or a stack reach people.
+      if (!error || error instanceof SyntaxError || error instanceof RangeError) return t("problem.unknown");
+      return error.message || t("problem.unknown");
     }
     if (data.code && has(`problem.${data.code}`)) return t(`problem.${data.code}`, data);
     if (data.status >= 500) return t("problem.server");

@@ -127,6 +127,7 @@ const shell = (() => {
   // A page (or part of one) this user may not use says why and what to do: a notice at
   // the top of <main>; `explain(null)` takes it away. The page hides what it cannot offer.
   function explain(key, vars = {}) {
+    explained = key === null ? null : { key, vars };
     let note = document.getElementById("notice");
     if (key === null) {
       if (note) note.remove();
@@ -141,6 +142,8 @@ const shell = (() => {
     }
     note.textContent = i18n.t(key, vars);
   }
+  let explained = null;
+  i18n.onChange(() => explained && explain(explained.key, explained.vars));
 
   return { load, me: () => me, setPoints, explain };
 })();
