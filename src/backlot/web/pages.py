@@ -101,7 +101,7 @@ async def favicon() -> FileResponse:
     return FileResponse(FAVICON, media_type="image/svg+xml")
 
 
-def _to_landing() -> RedirectResponse:
+async def _to_landing() -> RedirectResponse:
     return RedirectResponse("/", status_code=307)
 
 
