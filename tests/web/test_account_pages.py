@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import TEST_SECRET
 from tests.helpers import PASSWORD, bearer, running_server, unique_email
+from tests.web.axe import assert_accessible
 from tests.web.test_csp import RECORD_VIOLATIONS
 
 NEW_PASSWORD = "quiet lantern orchard 42"
@@ -150,3 +151,24 @@ async def test_a_weak_password_is_refused_in_a_sentence(
     await page.set_viewport_size({"width": 375, "height": 700})  # type: ignore[attr-defined]
     wide = await page.evaluate("document.documentElement.scrollWidth")  # type: ignore[attr-defined]
     assert wide <= 375
+
+
+@pytest.mark.parametrize(("locale", "width"), [("en-US", 1280), ("ko-KR", 375)])
+async def test_the_account_pages_wear_the_shell_and_pass_axe(
+    browser: object, served: tuple[str, Path], locale: str, width: int
+) -> None:
+    base, _ = served
+    context = await browser.new_context(  # type: ignore[attr-defined]
+        locale=locale, viewport={"width": width, "height": 800}
+    )
+    page = await context.new_page()
+    for path in ("/app/verify-email", "/app/reset-password"):  # a link without its token
+        await page.goto(f"{base}{path}")
+        await page.wait_for_selector("header#shell .brand")
+        await page.wait_for_function("() => document.querySelector('#message').textContent")
+        expected = "링크가 완전하지 않습니다" if locale == "ko-KR" else "This link is incomplete"
+        assert expected in str(await page.text_content("#message"))
+        await assert_accessible(page, f"{path}, {locale}, {width} px")
+        wide = await page.evaluate("document.documentElement.scrollWidth")
+        assert wide <= width
+    await context.close()

@@ -62,7 +62,7 @@ HSTS = "max-age=31536000; includeSubDomains"
 
 
 def policy_for(path: str) -> str:
-    if path.startswith("/app/"):
+    if path == "/" or path.startswith("/app/"):  # the landing page, then the apps' pages
         return PAGE_POLICY
     if path.startswith(DOCS_PATHS):
         return docs_policy()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import anyio
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
@@ -39,6 +39,10 @@ REWRITES = {
 MEDIA_TYPES = {".js": "text/javascript", ".css": "text/css", ".png": "image/png"}
 
 router = APIRouter(prefix="/app", include_in_schema=False)
+# The front door, outside /app: the landing page, the icon browsers ask for on their own,
+# and the addresses people guess.
+front_router = APIRouter(include_in_schema=False)
+FAVICON = STATIC_DIR / "favicon.svg"
 log = logging.getLogger("backlot.web")
 
 
@@ -86,6 +90,25 @@ for _path, _name in PAGES.items():
     router.add_api_route(_path, _page(_name), methods=["GET"])
 
 
+@front_router.get("/")
+async def landing() -> FileResponse:
+    return FileResponse(STATIC_DIR / "landing.html", media_type="text/html")
+
+
+# Browsers ask for /favicon.ico whatever the page says; it is the same SVG the pages link.
+@front_router.get("/favicon.ico")
+async def favicon() -> FileResponse:
+    return FileResponse(FAVICON, media_type="image/svg+xml")
+
+
+async def _to_landing() -> RedirectResponse:
+    return RedirectResponse("/", status_code=307)
+
+
+for _guess in ("/app", "/app/", "/login"):
+    front_router.add_api_route(_guess, _to_landing, methods=["GET"])
+
+
 @router.get("/vendor/{name}")
 async def vendor_file(name: str) -> Response:
     path = VENDOR.get(name)
@@ -107,6 +130,7 @@ async def vendor_file(name: str) -> Response:
 
 def install_pages(app: FastAPI, node_modules: Path = NODE_MODULES) -> None:
     app.include_router(router)
+    app.include_router(front_router)
     app.mount("/app/static", QuietStaticFiles(directory=STATIC_DIR), name="static")
     # Blockly's cursors and sprites; check_dir=False: npm may install them after start-up.
     media = QuietStaticFiles(directory=node_modules / "blockly" / "media", check_dir=False)
