@@ -211,6 +211,7 @@ function follow(job) {
     } else if (data.state === "failed") {
       source.close();
       tell(() => i18n.t("dubbing.failed", { reason: i18n.t(reasonKey(data.reason)) }));
+      myPage().catch(failed); // the attempt counts on my page too
     }
   };
   for (const name of ["queued", "decoding", "analysing", "retrying", "completed", "failed"]) {
