@@ -90,7 +90,8 @@ function startEditor() {
     toolbox: TOOLBOX,
     media: "/app/vendor/blockly-media/",
     trashcan: true,
-    zoom: { controls: true, wheel: true },
+    // A phone shows more of the program (and a narrower toolbox) a little smaller.
+    zoom: { controls: true, wheel: true, startScale: matchMedia("(max-width: 760px)").matches ? 0.8 : 1 },
     move: { scrollbars: true, drag: true, wheel: false },
   });
   state.workspace.addChangeListener(onLocalEvent);
