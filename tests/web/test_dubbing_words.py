@@ -66,7 +66,9 @@ async def test_korean_texts_problems_and_a_failed_analysis_in_words(
     assert await page.text_content("#overview") == "시도 0회, 채점 0회"
 
     # An empty file: the API's problem as a Korean sentence, never its English detail.
-    await page.set_input_files("#file", {"name": "empty.wav", "mimeType": "audio/wav", "buffer": b""})
+    await page.set_input_files(
+        "#file", {"name": "empty.wav", "mimeType": "audio/wav", "buffer": b""}
+    )
     await page.wait_for_selector("#message:has-text('빈 파일입니다.')")
     assert "empty" not in (await page.text_content("#message") or "")
 
@@ -94,16 +96,21 @@ async def test_korean_texts_problems_and_a_failed_analysis_in_words(
     await page.context.close()
 
 
-async def test_an_empty_studio_says_what_to_do(server: str, browser: Any) -> None:
+def _company_without_scripts(base: str) -> tuple[str, str]:
+    """A new company's admin and member, emails; the company has no script."""
     admin, member = unique_email("dub-empty-admin"), unique_email("dub-empty-member")
-    with httpx.Client(base_url=server, timeout=30) as http:
+    with httpx.Client(base_url=base, timeout=30) as http:
         body = {"email": admin, "password": PASSWORD, "corporation_name": admin}
         http.post("/v1/auth/register", json=body).raise_for_status()
         token = http.post("/v1/auth/login", json={"email": admin, "password": PASSWORD})
         headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
         body = {"email": member, "password": PASSWORD}
         http.post("/v1/users", json=body, headers=headers).raise_for_status()
+    return admin, member
 
+
+async def test_an_empty_studio_says_what_to_do(server: str, browser: Any) -> None:
+    admin, member = _company_without_scripts(server)
     page = await _open(browser, server, admin, "en-US")
     await page.wait_for_selector("#empty:not([hidden])")
     text = await page.inner_text("#empty")
