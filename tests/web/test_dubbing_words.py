@@ -57,6 +57,7 @@ async def test_korean_texts_problems_and_a_failed_analysis_in_words(
     _, learner = _studio(server)
     page = await _open(browser, server, learner, "ko-KR")
     assert await page.text_content("main h1") == "더빙 스튜디오"
+    assert await page.title() == "Backlot · 더빙"
     assert await page.text_content("#scripts-heading") == "대본"
     assert await page.get_attribute("#search input[name=q]", "placeholder") == "대본 검색"
     assert "영화, 시도 0회" in await page.inner_text("#scripts")

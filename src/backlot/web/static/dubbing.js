@@ -349,8 +349,12 @@ async function toggleBookmark() {
 
 // --- wiring ---------------------------------------------------------------------------------
 
+// The tab's title in the page's language too.
+const retitle = () => (document.title = `Backlot · ${i18n.t("shell.dubbing")}`);
+retitle();
 i18n.apply($("#main"));
 i18n.onChange(() => {
+  retitle();
   drawScripts();
   drawLines();
   drawProgress();

@@ -20,7 +20,7 @@ i18n.add({
     "dubbing.scriptInfo": "{kind}, {attempts} attempts",
     "dubbing.noMatch": "No script matches your search.",
     "dubbing.empty.admin":
-      "There are no scripts yet. Add a script, its lines and their original recordings in the API docs (the Dubbing section), or run `backlot demo` on the server to fill in an example.",
+      "There are no scripts yet. Add a script, its lines and their original recordings in the API docs (the Dubbing section), or run “backlot demo” on the server to fill in an example.",
     "dubbing.empty.member": "There are no scripts yet. An admin of your company adds them; ask them to.",
     "dubbing.noLines": "This script has no lines yet.",
     "dubbing.practise": "Practise",
@@ -82,7 +82,7 @@ i18n.add({
     "dubbing.scriptInfo": "{kind}, 시도 {attempts}회",
     "dubbing.noMatch": "검색과 맞는 대본이 없습니다.",
     "dubbing.empty.admin":
-      "아직 대본이 없습니다. API 문서의 Dubbing 항목에서 대본과 대사, 원본 녹음을 추가하거나, 서버에서 `backlot demo`를 실행해 예제를 채우세요.",
+      "아직 대본이 없습니다. API 문서의 Dubbing 항목에서 대본과 대사, 원본 녹음을 추가하거나, 서버에서 “backlot demo” 명령을 실행해 예제를 채우세요.",
     "dubbing.empty.member": "아직 대본이 없습니다. 회사 관리자가 추가하므로 관리자에게 요청하세요.",
     "dubbing.noLines": "이 대본에는 아직 대사가 없습니다.",
     "dubbing.practise": "연습",

@@ -511,8 +511,12 @@ function close() {
   $("#login").hidden = false;
 }
 
+// The tab's title in the page's language too.
+const retitle = () => (document.title = `Backlot · ${i18n.t("shell.workspace")}`);
+retitle();
 i18n.apply($("#main"));
 i18n.onChange(() => {
+  retitle();
   setOnline(state.online);
   render();
   drawActivity();
