@@ -499,7 +499,7 @@ async function show() {
 
 // The session ended (here, in another tab, or on the server): a signed-in socket stops
 // and the page asks for a sign-in to go on; a visitor's socket never had a token.
-function close() {
+function endRoomSession() {
   if (!state.token || !state.ws) return;
   state.stopped = true;
   const old = state.ws;
@@ -529,4 +529,4 @@ $("#go").addEventListener("submit", (event) => {
   event.preventDefault();
   location.href = `/app/workspace/${encodeURIComponent(event.target.room.value)}`;
 });
-startSignIn(show, close, () => renewToken());
+startSignIn(show, endRoomSession, () => renewToken());
