@@ -124,7 +124,9 @@ async def test_lock_denied_commit_applied_between_two_browsers(
     await grace.wait_for_selector("#version:has-text('v2')")  # type: ignore[attr-defined]
     after = await _position(grace, "num1")
     assert after != before
-    assert after == await _position(ada, "num1")
+    # Blockly rounds a move's coordinates when it sends it: the editor's place on the page
+    # may leave the mover a fraction of a pixel off.
+    assert after == pytest.approx(await _position(ada, "num1"), abs=0.5)
 
     # ada clicks away: the block is hers no more, and grace can take it.
     area = await ada.locator("#blockly").bounding_box()  # type: ignore[attr-defined]

@@ -24,6 +24,10 @@ VENDOR = {
     "socket.io.min.js": NODE_MODULES / "socket.io-client" / "dist" / "socket.io.min.js",
     # Blockly's browser build: core, the standard blocks and the English messages.
     "blockly.min.js": NODE_MODULES / "blockly" / "blockly.min.js",
+    # Its messages per language: the workspace loads the page's language (Korean, or
+    # English again after a switch).
+    "blockly-ko.js": NODE_MODULES / "blockly" / "msg" / "ko.js",
+    "blockly-en.js": NODE_MODULES / "blockly" / "msg" / "en.js",
     # The API docs (web/api_docs.py): Swagger UI, its icon, and ReDoc's one-file build.
     "swagger-ui-bundle.js": NODE_MODULES / "swagger-ui-dist" / "swagger-ui-bundle.js",
     "swagger-ui.css": NODE_MODULES / "swagger-ui-dist" / "swagger-ui.css",

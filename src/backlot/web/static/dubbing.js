@@ -1,13 +1,34 @@
 // The dubbing page: browse scripts, hear a line, record (MediaRecorder) or upload,
 // follow the job over EventSource, then scores, a pitch plot and feedback; my page.
+// What the API gave is kept in `state`, so a language switch redraws it in place.
 "use strict";
 
 const state = {
+  scripts: null, // the last search's scripts, or null before one
+  searched: false, // whether that search had words (no match, rather than no scripts)
+  script: null,
+  lines: [],
   line: null,
+  progress: null, // the job's last progress event
+  result: null,
+  mine: null, // {overview, dubbed, bookmarks}
   recorder: null,
   chunks: [],
   source: null,
+  message: () => "", // what the status line says, in the current language
 };
+
+// The status line, kept as a function so a language switch says it again in the new one.
+function tell(message) {
+  state.message = message;
+  say(message());
+}
+
+function failed(error) {
+  tell(() => i18n.problem(error));
+}
+
+const fmt = (value) => (value === null ? "–" : i18n.number(Math.round(value * 10) / 10));
 
 function item(text, onClick, data = {}) {
   const li = document.createElement("li");
@@ -19,8 +40,9 @@ function item(text, onClick, data = {}) {
   if (onClick) {
     const button = document.createElement("button");
     button.type = "button";
-    button.textContent = "Open";
-    button.addEventListener("click", () => onClick().catch((e) => say(e.message)));
+    button.textContent = i18n.t("dubbing.open");
+    button.setAttribute("aria-label", i18n.t("dubbing.openNamed", { name: text }));
+    button.addEventListener("click", () => onClick().catch(failed));
     li.append(button);
   }
   return li;
@@ -30,54 +52,101 @@ async function show() {
   const signedIn = Boolean(session.token);
   $("#login").hidden = signedIn;
   $("#studio").hidden = !signedIn;
-  $("#who").hidden = !signedIn;
   if (!signedIn) return;
-  const me = shell.me();
   await Promise.all([searchScripts(), myPage()]);
 }
+
+// --- scripts and lines -------------------------------------------------------------------
 
 async function searchScripts() {
   const form = $("#search");
   const query = new URLSearchParams({ sort: form.sort.value, limit: "50" });
   if (form.q.value.trim()) query.set("q", form.q.value.trim());
-  const scripts = await api("GET", `/v1/scripts?${query}`);
+  state.scripts = (await api("GET", `/v1/scripts?${query}`)).items;
+  state.searched = Boolean(form.q.value.trim());
+  drawScripts();
+}
+
+function drawScripts() {
+  const scripts = state.scripts || [];
   $("#scripts").replaceChildren(
-    ...scripts.items.map((s) =>
-      item(`${s.title} (${s.kind}, ${s.attempts} attempts)`, () => openScript(s), { script: s.id }),
-    ),
+    ...scripts.map((s) => {
+      const info = i18n.t("dubbing.scriptInfo", {
+        kind: i18n.t(`dubbing.kind.${s.kind}`),
+        attempts: i18n.number(s.attempts),
+      });
+      return item(`${s.title} (${info})`, () => openScript(s), { script: s.id });
+    }),
   );
+  drawEmpty(state.scripts !== null && scripts.length === 0);
+}
+
+// No scripts: say how they come to be, for this user (an admin adds them).
+function drawEmpty(empty) {
+  const box = $("#empty");
+  box.hidden = !empty;
+  if (!empty) return;
+  const me = shell.me();
+  const admin = me && (me.is_superuser || me.role === "admin");
+  const p = document.createElement("p");
+  if (state.searched) p.textContent = i18n.t("dubbing.noMatch");
+  else p.textContent = i18n.t(admin ? "dubbing.empty.admin" : "dubbing.empty.member");
+  box.replaceChildren(p);
+  if (admin && !state.searched) {
+    const docs = document.createElement("p");
+    const link = document.createElement("a");
+    link.href = "/docs#/dubbing";
+    link.textContent = i18n.t("shell.docs");
+    docs.append(link);
+    box.append(docs);
+  }
 }
 
 async function openScript(script) {
+  state.script = script;
+  state.lines = (await api("GET", `/v1/scripts/${script.id}/tokens?limit=100`)).items;
+  drawLines();
+}
+
+function drawLines() {
+  if (!state.script) return;
   $("#script-title").hidden = false;
-  $("#script-title").textContent = script.title;
-  const lines = await api("GET", `/v1/scripts/${script.id}/tokens?limit=100`);
-  $("#lines").replaceChildren(
-    ...lines.items.map((line) =>
-      item(`${line.actor ? line.actor + ": " : ""}${line.text}`, () => openLine(line.id), {
-        line: line.id,
-      }),
-    ),
+  $("#script-title").textContent = state.script.title;
+  const lines = state.lines.map((line) =>
+    item(`${line.actor ? line.actor + ": " : ""}${line.text}`, () => openLine(line.id), {
+      line: line.id,
+    }),
   );
+  if (!lines.length) lines.push(item(i18n.t("dubbing.noLines")));
+  $("#lines").replaceChildren(...lines);
 }
 
 async function openLine(lineId) {
   const line = await api("GET", `/v1/tokens/${lineId}`);
   state.line = line;
+  state.progress = null;
+  state.result = null;
   $("#practice").hidden = false;
   $("#line-text").textContent = line.text;
   $("#original").src = line.audio_url || "";
   $("#result").hidden = true;
   $("#progress").hidden = true;
   $("#stage").hidden = true;
-  if (!line.audio_url) say("This line has no original recording yet.");
-  else say("");
+  drawBookmark();
+  tell(() => (line.audio_url ? "" : i18n.t("dubbing.noOriginal")));
+  $("#line-text").scrollIntoView({ block: "nearest" });
+  $("#record").focus(); // the next thing to do, by keyboard too
 }
 
 // --- recording -----------------------------------------------------------------------
 
 async function startRecording() {
-  const stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  let stream;
+  try {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+  } catch {
+    return tell(() => i18n.t("dubbing.noMicrophone"));
+  }
   state.chunks = [];
   state.recorder = new MediaRecorder(stream);
   state.recorder.ondataavailable = (event) => {
@@ -86,52 +155,63 @@ async function startRecording() {
   state.recorder.onstop = () => {
     stream.getTracks().forEach((track) => track.stop());
     const blob = new Blob(state.chunks, { type: state.recorder.mimeType || "audio/webm" });
-    send(blob, "recording.webm").catch((e) => say(e.message));
+    send(blob, "recording.webm").catch(failed);
   };
   state.recorder.start();
   $("#record").disabled = true;
   $("#stop").disabled = false;
-  say("Recording... press Stop when you are done.");
+  $("#stop").focus(); // Record is disabled now: focus must not be lost with it
+  tell(() => i18n.t("dubbing.recording"));
 }
 
 function stopRecording() {
   if (state.recorder && state.recorder.state === "recording") state.recorder.stop();
   $("#record").disabled = false;
   $("#stop").disabled = true;
+  $("#record").focus();
 }
 
 async function send(blob, name) {
   const form = new FormData();
   form.append("file", blob, name);
-  say("Uploading...");
+  tell(() => i18n.t("dubbing.uploading"));
   const job = await api("POST", `/v1/tokens/${state.line.id}/upload-audio`, form);
-  say("");
+  tell(() => "");
   follow(job);
 }
 
 // --- progress and result ----------------------------------------------------------------
 
+// The job's failure reason is the analyser's English text: said here in words by kind.
+function reasonKey(reason) {
+  const text = String(reason || "").toLowerCase();
+  if (/silent|quarter second|no speech/.test(text)) return "dubbing.reason.silent";
+  if (/longer than|too long/.test(text)) return "dubbing.reason.tooLong";
+  if (/unreadable|no audio/.test(text)) return "dubbing.reason.unreadable";
+  if (/reference/.test(text)) return "dubbing.reason.noReference";
+  return "dubbing.reason.other";
+}
+
 function follow(job) {
   if (state.source) state.source.close();
-  const bar = $("#progress");
-  const stage = $("#stage");
-  bar.hidden = false;
-  stage.hidden = false;
-  bar.value = 0;
+  $("#progress").hidden = false;
+  $("#stage").hidden = false;
+  $("#progress").value = 0;
   // EventSource sends no headers: the URL carries a token for this job only, and the
   // browser resumes with Last-Event-ID by itself after a drop.
   const source = new EventSource(job.progress_url);
   state.source = source;
   const update = (event) => {
     const data = JSON.parse(event.data);
-    bar.value = data.progress;
-    stage.textContent = data.stage;
+    state.progress = data;
+    drawProgress();
     if (data.state === "completed") {
       source.close();
-      showResult(job.result_url).catch((e) => say(e.message));
+      showResult(job.result_url).catch(failed);
     } else if (data.state === "failed") {
       source.close();
-      say(`The analysis failed: ${data.reason}`);
+      tell(() => i18n.t("dubbing.failed", { reason: i18n.t(reasonKey(data.reason)) }));
+      myPage().catch(failed); // the attempt counts on my page too
     }
   };
   for (const name of ["queued", "decoding", "analysing", "retrying", "completed", "failed"]) {
@@ -139,8 +219,23 @@ function follow(job) {
   }
 }
 
+function drawProgress() {
+  const data = state.progress;
+  if (!data) return;
+  $("#progress").value = data.progress;
+  const key = `dubbing.stage.${data.stage}`;
+  $("#stage").textContent = i18n.has(key) ? i18n.t(key) : i18n.t("dubbing.stage.analysing");
+}
+
 async function showResult(url) {
-  const result = await api("GET", url);
+  state.result = await api("GET", url);
+  drawResult();
+  await myPage();
+}
+
+function drawResult() {
+  const result = state.result;
+  if (!result) return;
   $("#result").hidden = false;
   const rows = Object.entries(result.scores)
     .filter(([, value]) => value !== null)
@@ -148,8 +243,10 @@ async function showResult(url) {
       const tr = document.createElement("tr");
       const th = document.createElement("th");
       const td = document.createElement("td");
-      th.textContent = name[0].toUpperCase() + name.slice(1);
-      td.textContent = value.toFixed(1);
+      th.scope = "row";
+      const key = `dubbing.score.${name}`;
+      th.textContent = i18n.has(key) ? i18n.t(key) : name;
+      td.textContent = fmt(value);
       tr.append(th, td);
       return tr;
     });
@@ -158,12 +255,11 @@ async function showResult(url) {
   $("#remarks").replaceChildren(
     ...(feedback.remarks || []).map((text) => {
       const li = document.createElement("li");
-      li.textContent = text;
+      li.textContent = text; // the API's words, shown as they come
       return li;
     }),
   );
   plot(feedback.contours);
-  await myPage();
 }
 
 function plot(contours) {
@@ -194,8 +290,8 @@ function plot(contours) {
     });
     context.stroke();
   };
-  draw(contours.reference_pitch, "#2f6fed");
-  draw(contours.attempt_pitch, "#e0572f");
+  draw(contours.reference_pitch, "#1f4fb8");
+  draw(contours.attempt_pitch, "#b8401c");
 }
 
 // --- my page ------------------------------------------------------------------------------
@@ -206,42 +302,82 @@ async function myPage() {
     api("GET", "/v1/mypage/my-dubbed-tokens?limit=20"),
     api("GET", "/v1/mypage/bookmarks?limit=50"),
   ]);
+  state.mine = { overview, dubbed: dubbed.items, bookmarks: bookmarks.items };
+  drawMine();
+}
+
+function drawMine() {
+  if (!state.mine) return;
+  const { overview, dubbed, bookmarks } = state.mine;
   const best = overview.scores.overall.best;
+  const counts = { attempts: i18n.number(overview.attempts), completed: i18n.number(overview.completed) };
   $("#overview").textContent =
-    `${overview.attempts} attempts, ${overview.completed} scored` +
-    (best === null ? "" : `, best overall ${best.toFixed(1)}`);
+    best === null
+      ? i18n.t("dubbing.overview", counts)
+      : i18n.t("dubbing.overviewBest", { ...counts, best: fmt(best) });
   $("#dubbed").replaceChildren(
-    ...dubbed.items.map((d) =>
+    ...dubbed.map((d) =>
       item(
-        `${d.text} — best ${d.best_overall === null ? "–" : d.best_overall.toFixed(1)} (${d.attempts}x)`,
+        i18n.t("dubbing.dubbedLine", { text: d.text, best: fmt(d.best_overall), attempts: i18n.number(d.attempts) }),
         () => openLine(d.token_id),
         { line: d.token_id },
       ),
     ),
   );
   $("#bookmarks").replaceChildren(
-    ...bookmarks.items.map((b) => item(b.token.text, () => openLine(b.token.id), { line: b.token.id })),
+    ...bookmarks.map((b) => item(b.token.text, () => openLine(b.token.id), { line: b.token.id })),
   );
+  drawBookmark();
 }
 
+const bookmarked = () =>
+  Boolean(state.line && state.mine && state.mine.bookmarks.some((b) => b.token.id === state.line.id));
+
+function drawBookmark() {
+  const on = bookmarked();
+  $("#bookmark").setAttribute("aria-pressed", String(on));
+  $("#bookmark").textContent = i18n.t(on ? "dubbing.bookmarked" : "dubbing.bookmark");
+}
+
+// A toggle: pressed again, the bookmark goes.
 async function toggleBookmark() {
   if (!state.line) return;
-  await api("POST", "/v1/mypage/bookmarks", { token_id: state.line.id });
+  if (bookmarked()) await api("DELETE", `/v1/mypage/bookmarks/${state.line.id}`);
+  else await api("POST", "/v1/mypage/bookmarks", { token_id: state.line.id });
   await myPage();
 }
 
 // --- wiring ---------------------------------------------------------------------------------
 
-startSignIn(show);
+// The tab's title in the page's language too.
+const retitle = () => (document.title = `Backlot · ${i18n.t("shell.dubbing")}`);
+retitle();
+i18n.apply($("#main"));
+i18n.onChange(() => {
+  retitle();
+  drawScripts();
+  drawLines();
+  drawProgress();
+  drawResult();
+  drawMine();
+  say(state.message());
+});
+// The session ended: no job to follow, no microphone left open.
+startSignIn(show, () => {
+  if (state.source) state.source.close();
+  if (state.recorder && state.recorder.state === "recording") state.recorder.stop();
+  $("#record").disabled = false;
+  $("#stop").disabled = true;
+});
 $("#search").addEventListener("submit", (event) => {
   event.preventDefault();
-  searchScripts().catch((e) => say(e.message));
+  searchScripts().catch(failed);
 });
-$("#record").addEventListener("click", () => startRecording().catch((e) => say(e.message)));
+$("#record").addEventListener("click", () => startRecording().catch(failed));
 $("#stop").addEventListener("click", stopRecording);
 $("#file").addEventListener("change", (event) => {
   const file = event.target.files[0];
-  if (file) send(file, file.name).catch((e) => say(e.message));
+  if (file) send(file, file.name).catch(failed);
+  event.target.value = ""; // the same file may be chosen again
 });
-$("#bookmark").addEventListener("click", () => toggleBookmark().catch((e) => say(e.message)));
-
+$("#bookmark").addEventListener("click", () => toggleBookmark().catch(failed));

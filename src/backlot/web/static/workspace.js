@@ -4,9 +4,9 @@
 // releases the lock; others replay the events from COMMIT_APPLY.
 "use strict";
 
-const $ = (selector) => document.querySelector(selector);
 const roomId = decodeURIComponent(location.pathname.split("/")[3] || "");
 const HEARTBEAT_MS = 10000;
+const ACTIVITY_KEPT = 200;
 
 const state = {
   ws: null,
@@ -25,6 +25,13 @@ const state = {
   retryMs: 500,
   stopped: false,
   token: null, // the access token this socket last proved itself with
+  joined: false, // the nickname was given: the room is open on this page
+  needsSignIn: false, // the room refused us for want of a (live) sign-in
+  online: false,
+  title: "",
+  rooms: null, // the room list, when this page lists rooms
+  activity: [], // [key, vars], newest first: redrawn in the current language
+  message: () => "", // the status line, said again on a language switch
 };
 
 const TOOLBOX = {
@@ -40,14 +47,34 @@ const TOOLBOX = {
   ],
 };
 
-function say(text) {
-  $("#message").textContent = text || "";
+function tell(message) {
+  state.message = message;
+  say(message());
 }
 
-function log(text) {
-  const item = document.createElement("li");
-  item.textContent = text;
-  $("#activity").prepend(item);
+// What the room socket said went wrong (an ERROR frame's or a close reason's code), in
+// a sentence: the workspace's own words for it, else the API's (i18n.problem).
+function socketProblem(code) {
+  const key = `workspace.problem.${code}`;
+  if (i18n.has(key)) return i18n.t(key);
+  if (i18n.has(`problem.${code}`)) return i18n.problem({ problem: { code, status: 400 } });
+  return i18n.t("workspace.problem.refused");
+}
+
+function log(key, vars) {
+  state.activity.unshift([key, vars]);
+  state.activity.length = Math.min(state.activity.length, ACTIVITY_KEPT);
+  drawActivity();
+}
+
+function drawActivity() {
+  $("#activity").replaceChildren(
+    ...state.activity.map(([key, vars]) => {
+      const item = document.createElement("li");
+      item.textContent = i18n.t(key, vars);
+      return item;
+    }),
+  );
 }
 
 function send(t, payload) {
@@ -63,7 +90,8 @@ function startEditor() {
     toolbox: TOOLBOX,
     media: "/app/vendor/blockly-media/",
     trashcan: true,
-    zoom: { controls: true, wheel: true },
+    // A phone shows more of the program (and a narrower toolbox) a little smaller.
+    zoom: { controls: true, wheel: true, startScale: matchMedia("(max-width: 760px)").matches ? 0.8 : 1 },
     move: { scrollbars: true, drag: true, wheel: false },
   });
   state.workspace.addChangeListener(onLocalEvent);
@@ -140,7 +168,7 @@ function select(blockId) {
   if (state.editing) commit(true);
   state.editing = blockId;
   const lock = state.locks.get(blockId);
-  if (lock && lock.owner !== state.me) say(`${lock.nickname} is editing this block.`);
+  if (lock && lock.owner !== state.me) tell(() => i18n.t("workspace.editing", { nickname: lock.nickname }));
   send("LOCK_ACQUIRE", { blockId });
 }
 
@@ -203,8 +231,10 @@ function connect(since) {
     clearInterval(state.heartbeat);
     // 4400-4499 refuse this request itself (bad nickname, full room, no access): asking
     // again will not help. Anything else (restart, network, idle) reconnects and resumes.
+    const code = (closed.reason || "").split(":")[0];
+    if (closed.code === 4401) return refusedSignIn(code);
     if (closed.code >= 4400 && closed.code < 4500 && closed.code !== 4408) {
-      say(closed.reason || "The room refused the connection.");
+      tell(() => socketProblem(code));
       $("#join").hidden = false;
       return;
     }
@@ -224,7 +254,21 @@ function renewToken() {
     state.token = token;
   }
 }
-browserSession.onRenewed(() => renewToken());
+
+// 4401: the room wants a sign-in it does not have (a members room, a token that expired
+// or was refused, a session that ended). An expired token is first renewed from the
+// session's cookie; otherwise the sign-in form comes, and a sign-in reconnects (show).
+async function refusedSignIn(code) {
+  if (code === "token_expired" && state.token && (await browserSession.renew())) {
+    return reconnect(state.seq);
+  }
+  if (code === "session_ended" || code === "token_expired") await browserSession.renew();
+  state.needsSignIn = true;
+  $("#login").hidden = false;
+  tell(() => socketProblem(code));
+  const known = ["not_authenticated", "token_expired", "session_ended", "invalid_token"];
+  if (!known.includes(code)) tell(() => i18n.t("workspace.signInAgain"));
+}
 
 function reconnect(since) {
   const old = state.ws;
@@ -241,22 +285,27 @@ function receive(message) {
       return init(p);
     case "USER_JOINED":
       state.users.set(p.clientId, p);
-      if (p.clientId !== state.me) log(`${p.nickname} joined`);
+      if (p.clientId !== state.me) log("workspace.joined", { nickname: p.nickname });
       return render();
     case "USER_LEFT":
       state.users.delete(p.clientId);
-      log(`${p.nickname} left`);
+      log("workspace.left", { nickname: p.nickname });
       return render();
     case "LOCK_UPDATE":
       return lockUpdate(p);
     case "LOCK_DENIED":
-      say(`${p.nickname} is editing this block (${Math.ceil(p.ttlMs / 1000)} s left).`);
+      tell(() =>
+        i18n.t("workspace.lockDenied", {
+          nickname: p.nickname,
+          seconds: i18n.number(Math.ceil(p.ttlMs / 1000)),
+        }),
+      );
       if (state.editing === p.blockId) state.editing = null; // a click asks again
       return;
     case "COMMIT_APPLY":
       return applyCommit(p);
     case "ERROR":
-      return say(p.message);
+      return tell(() => socketProblem(p.code));
   }
 }
 
@@ -266,17 +315,19 @@ function init(p) {
   state.users = new Map(p.users.map((user) => [user.clientId, user]));
   state.locks = new Map(Object.entries(p.locks));
   state.retryMs = 500;
+  state.title = p.room.title;
+  state.needsSignIn = false;
   $("#room-title").textContent = `· ${p.room.title}`;
   if (!p.resumed) load(p.workspaceXml);
   state.version = Math.max(p.version, p.resumed ? state.version : 0);
   setOnline(true);
-  say("");
+  tell(() => "");
   clearInterval(state.heartbeat);
   state.heartbeat = setInterval(() => {
     send("HEARTBEAT", {});
     renewToken();
   }, HEARTBEAT_MS);
-  if (p.readOnly) say("You are watching: sign in to edit this room.");
+  if (p.readOnly) tell(() => i18n.t("workspace.readOnly"));
   decorate();
 }
 
@@ -285,7 +336,7 @@ function lockUpdate(p) {
   if (current && p.token < current.token) return; // older news than what we have
   if (p.owner === null) state.locks.delete(p.blockId);
   else state.locks.set(p.blockId, p);
-  if (p.owner === state.me && p.blockId === state.editing) say("");
+  if (p.owner === state.me && p.blockId === state.editing) tell(() => "");
   decorate();
 }
 
@@ -294,19 +345,51 @@ function applyCommit(p) {
   state.version = p.version;
   if (p.restoredFrom) {
     load(p.workspaceXml);
-    log(`${p.nickname} restored version ${p.restoredFrom}`);
+    log("workspace.restored", { nickname: p.nickname, version: p.restoredFrom });
   } else if (p.by !== state.me) {
     replay(p.events);
-    log(`${p.nickname} committed ${p.events.length} change(s)`);
+    log("workspace.committed", { nickname: p.nickname, count: p.events.length });
   }
   render();
+}
+
+// --- Blockly's own words ------------------------------------------------------------------
+
+// Blockly ships its messages per language (msg/ko.js, msg/en.js, served as vendor files):
+// the page's language is loaded before the editor starts, and on a switch the editor is
+// drawn again so its blocks and menus take the new words.
+const blocklyMessages = { en: true }; // blockly.min.js carries the English ones
+let blocklyLang = "en";
+
+function loadBlocklyMessages(lang) {
+  if (blocklyLang === lang && blocklyMessages[lang]) return Promise.resolve();
+  const script = document.createElement("script");
+  script.src = `/app/vendor/blockly-${lang}.js`;
+  return new Promise((resolve) => {
+    script.onload = () => {
+      blocklyMessages[lang] = true;
+      blocklyLang = lang;
+      resolve();
+    };
+    script.onerror = () => resolve(); // English stays: the editor works the same
+    document.head.append(script);
+  });
+}
+
+async function redrawEditor() {
+  await loadBlocklyMessages(i18n.lang());
+  if (!state.workspace) return;
+  const xml = xmlText();
+  state.workspace.updateToolbox(TOOLBOX);
+  load(xml);
 }
 
 // --- the page ------------------------------------------------------------------------
 
 function setOnline(online) {
+  state.online = online;
   const pill = $("#connection");
-  pill.textContent = online ? "live" : "offline";
+  pill.textContent = i18n.t(online ? "workspace.live" : "workspace.offline");
   pill.classList.toggle("online", online);
 }
 
@@ -323,7 +406,10 @@ function render() {
   $("#version").textContent = `v${state.version}`;
   $("#users").replaceChildren(
     ...[...state.users.values()].map((user) =>
-      person(user.color, user.clientId === state.me ? `${user.nickname} (you)` : user.nickname),
+      person(
+        user.color,
+        user.clientId === state.me ? i18n.t("workspace.you", { nickname: user.nickname }) : user.nickname,
+      ),
     ),
   );
   $("#locks").replaceChildren(
@@ -338,47 +424,109 @@ function render() {
   );
 }
 
-async function showRooms() {
-  $("#rooms").hidden = false;
-  $("#go").addEventListener("submit", (event) => {
-    event.preventDefault();
-    location.href = `/app/workspace/${encodeURIComponent(event.target.room.value)}`;
-  });
-  const token = browserSession.token();
-  const response = await fetch("/v1/workspace/rooms?limit=100", {
-    headers: token ? { Authorization: `Bearer ${token}` } : {},
-  });
-  const rooms = response.ok ? (await response.json()).items : [];
-  $("#room-list").replaceChildren(
-    ...rooms.map((room) => {
-      const item = document.createElement("li");
-      const link = document.createElement("a");
-      link.href = `/app/workspace/${encodeURIComponent(room.room_id)}`;
-      link.textContent = room.title;
-      link.className = "name";
-      item.append(link, document.createTextNode(`${room.visibility} · v${room.version}`));
-      return item;
-    }),
-  );
+async function loadRooms() {
+  state.rooms = (await api("GET", "/v1/workspace/rooms?limit=100")).items;
+  drawRooms();
 }
 
-function showRoom() {
-  const form = $("#join");
-  form.hidden = false;
-  form.nickname.value = state.nickname;
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    state.nickname = form.nickname.value.trim();
-    localStorage.setItem("backlot.nickname", state.nickname);
-    form.hidden = true;
-    $("#room").hidden = false;
-    if (!state.workspace) startEditor();
-    state.seq = 0;
-    state.version = 0;
-    reconnect(null);
+function drawRooms() {
+  if (state.rooms === null) return;
+  const items = state.rooms.map((room) => {
+    const item = document.createElement("li");
+    const link = document.createElement("a");
+    link.href = `/app/workspace/${encodeURIComponent(room.room_id)}`;
+    link.textContent = room.title;
+    link.className = "name";
+    const key = `workspace.visibility.${room.visibility}`;
+    const visibility = i18n.has(key) ? i18n.t(key) : room.visibility;
+    item.append(link, document.createTextNode(i18n.t("workspace.roomInfo", { visibility, version: room.version })));
+    return item;
   });
+  if (!items.length) {
+    const empty = document.createElement("li");
+    empty.textContent = i18n.t("workspace.noRooms");
+    items.push(empty);
+  }
+  $("#room-list").replaceChildren(...items);
 }
 
-// Signed in (a session cookie from another page) or not, the page works: members rooms
-// need the session's token.
-browserSession.renew().finally(() => (roomId ? showRoom() : showRooms()));
+function join(event) {
+  event.preventDefault();
+  const form = event.target;
+  state.nickname = form.nickname.value.trim();
+  localStorage.setItem("backlot.nickname", state.nickname);
+  form.hidden = true;
+  state.joined = true;
+  openRoom();
+}
+
+async function openRoom() {
+  $("#room").hidden = false;
+  if (!state.workspace) {
+    await loadBlocklyMessages(i18n.lang());
+    startEditor();
+  }
+  state.seq = 0;
+  state.version = 0;
+  state.stopped = false;
+  reconnect(null);
+}
+
+// Drawn on every change of the session (startSignIn): the room list, or the room. Signed
+// out, the list offers the sign-in form; a room asks for it only when it refuses us.
+async function show() {
+  const signedIn = Boolean(browserSession.token());
+  if (!roomId) {
+    $("#rooms").hidden = false;
+    $("#login").hidden = signedIn;
+    if (!signedIn) tell(() => i18n.t("workspace.signInForRooms"));
+    else if (!state.needsSignIn) tell(() => "");
+    return loadRooms();
+  }
+  if (signedIn && state.needsSignIn) {
+    state.needsSignIn = false;
+    $("#login").hidden = true;
+    tell(() => "");
+    if (state.joined) return openRoom();
+  }
+  if (!state.needsSignIn) $("#login").hidden = true;
+  if (!state.joined) {
+    const form = $("#join");
+    form.hidden = false;
+    if (!form.nickname.value) form.nickname.value = state.nickname;
+  }
+}
+
+// The session ended (here, in another tab, or on the server): a signed-in socket stops
+// and the page asks for a sign-in to go on; a visitor's socket never had a token.
+function endRoomSession() {
+  if (!state.token || !state.ws) return;
+  state.stopped = true;
+  const old = state.ws;
+  state.ws = null;
+  old.close();
+  setOnline(false);
+  clearInterval(state.heartbeat);
+  state.needsSignIn = true;
+  $("#login").hidden = false;
+}
+
+// The tab's title in the page's language too.
+const retitle = () => (document.title = `Backlot · ${i18n.t("shell.workspace")}`);
+retitle();
+i18n.apply($("#main"));
+i18n.onChange(() => {
+  retitle();
+  setOnline(state.online);
+  render();
+  drawActivity();
+  drawRooms();
+  say(state.message());
+  redrawEditor();
+});
+$("#join").addEventListener("submit", join);
+$("#go").addEventListener("submit", (event) => {
+  event.preventDefault();
+  location.href = `/app/workspace/${encodeURIComponent(event.target.room.value)}`;
+});
+startSignIn(show, endRoomSession, () => renewToken());
