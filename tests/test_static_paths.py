@@ -68,6 +68,11 @@ async def test_odd_static_paths_are_problem_json(
 ) -> None:
     caplog.set_level(logging.INFO)
     response = await client.get(prefix + tail)
+    if tail == ".." and response.url.path == "/":
+        # ".." resolves (in the client, as in browsers) to the folder above the mount;
+        # /app/ leads to the landing page: nothing under the mount was served.
+        assert response.history[0].url.path in {"/app", "/app/"}
+        return
     assert 400 <= response.status_code < 500, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert str(WEB_DIR) not in response.text
