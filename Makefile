@@ -34,8 +34,12 @@ run: $(STAMP) $(WEB_STAMP)
 demo: $(STAMP)
 	$(BIN)/backlot demo
 
+# The suite runs in TEST_WORKERS processes (pytest-xdist): most of its time is spent
+# waiting on servers, sockets and browsers, so more workers than cores still pays.
+TEST_WORKERS ?= 3
+
 test: $(STAMP) $(WEB_STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --durations=25
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -8,7 +8,7 @@ import shutil
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import anyio
 import pytest
@@ -27,7 +27,22 @@ from tests.s3 import S3Server, running_seaweedfs, weed_binary
 
 TEST_SECRET = "test-secret-key-that-is-long-enough-0123456789"
 PG_URL = os.environ.get("BACKLOT_TEST_DATABASE_URL")
-REDIS_URL = os.environ.get("BACKLOT_TEST_REDIS_URL")
+
+
+def _worker_redis_url(url: str | None) -> str | None:
+    """Under pytest-xdist each worker gets its own Redis database (the given number, then
+    the ones below it), because the workers' databases all start their ids at 1 and the
+    servers they run use the same key prefix: two workers' "project 1" must not meet."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if url is None or not worker.startswith("gw"):
+        return url
+    parts = urlsplit(url)
+    base = int(parts.path.strip("/") or 0)
+    number = (base - int(worker.removeprefix("gw"))) % 16
+    return urlunsplit(parts._replace(path=f"/{number}"))
+
+
+REDIS_URL = _worker_redis_url(os.environ.get("BACKLOT_TEST_REDIS_URL"))
 
 # CI sets this: there, a skipped backend is a failure, not a footnote.
 REQUIRE_ALL = os.environ.get("BACKLOT_REQUIRE_ALL_BACKENDS") == "1"
