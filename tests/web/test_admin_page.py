@@ -221,20 +221,31 @@ async def test_the_superuser_sets_a_paid_plan_the_admin_then_reads(
     await row.get_by_label("Paid until").fill(last_day.isoformat())
     await row.get_by_role("button", name="Save plan").click()
     await _message(page, "The plan of Babbage and Daughters was saved.")
-    words = f"Babbage and Daughters is on the paid plan, paid until {_long_date(last_day)}."
-    assert await row.locator("td").nth(1).text_content() == words
+    paid_until = f"paid until {_long_date(last_day)}."
+    assert await row.locator("td").nth(1).text_content() == f"Paid plan, {paid_until}"
     assert await row.get_by_label("Paid until").input_value() == last_day.isoformat()
+
+    # A paid period that ended is said as such (the plan is free from then on).
+    yesterday = date.today() - timedelta(days=1)
+    await row.get_by_label("Paid until").fill(yesterday.isoformat())
+    await row.get_by_role("button", name="Save plan").click()
+    await row.filter(has_text="ended").wait_for()
+    ended = f"Free plan: the paid plan ended on {_long_date(yesterday)}."
+    assert await row.locator("td").nth(1).text_content() == ended
+    await row.get_by_label("Paid until").fill(last_day.isoformat())
+    await row.get_by_role("button", name="Save plan").click()
+    await row.filter(has_text="Paid plan").wait_for()
 
     # A company with members cannot be deleted; an empty one can, after the question.
     await row.get_by_role("button", name="Delete").click()
     await page.locator("dialog#confirm").get_by_role("button", name="Delete").click()
     await _message(page, "This company still has members: remove them first.")
     create = page.locator("#create-corporation")
-    await create.get_by_label("Company").fill("Short Lived Ltd")
+    await create.get_by_label("Company name").fill("Short Lived Ltd")
     await create.get_by_role("button", name="Create company").click()
     await _message(page, "The company Short Lived Ltd was created.")
     short = page.locator("#corporation-rows tr", has_text="Short Lived Ltd")
-    assert await short.locator("td").nth(1).text_content() == "Short Lived Ltd is on the free plan."
+    assert await short.locator("td").nth(1).text_content() == "Free plan."
     await short.get_by_role("button", name="Delete").click()
     await page.locator("dialog#confirm").get_by_role("button", name="Delete").click()
     await _message(page, "The company Short Lived Ltd was deleted.")
@@ -244,9 +255,34 @@ async def test_the_superuser_sets_a_paid_plan_the_admin_then_reads(
     theirs_context, theirs = await _open(browser)
     await _sign_in(theirs, served.base, admin)
     await theirs.locator("#company-plan").filter(has_text="paid until").wait_for()
+    words = f"Babbage and Daughters is on the paid plan, {paid_until}"
     assert await theirs.text_content("#company-plan") == words
     assert await theirs.text_content("#standing") == "Babbage and Daughters · paid plan · admin"
     await theirs_context.close()
+    await context.close()
+
+
+async def test_long_lists_show_more_on_request(served: Served, browser: Any) -> None:
+    async with httpx.AsyncClient(base_url=served.base) as http:
+        login = {"email": served.superuser, "password": PASSWORD}
+        tokens = (await http.post("/v1/auth/login", json=login)).json()
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        for number in range(51):
+            body = {"name": f"Batch company {number}"}
+            (await http.post("/v1/corporations", json=body, headers=headers)).raise_for_status()
+        total = (await http.get("/v1/corporations", headers=headers)).json()["total"]
+    assert 51 < total <= 100
+    context, page = await _open(browser)
+    await _sign_in(page, served.base, served.superuser)
+    rows = page.locator("#corporation-rows tr")
+    await page.wait_for_selector("#corporations-count:not(:empty)")
+    assert await page.text_content("#corporations-count") == f"Showing 50 of {total}."
+    assert await rows.count() == 50
+    await page.click("#corporations-more")
+    await page.locator("#corporations-more").wait_for(state="hidden")
+    assert await page.text_content("#corporations-count") == f"Showing {total} of {total}."
+    assert await rows.count() == total
+    await _clean(page)
     await context.close()
 
 

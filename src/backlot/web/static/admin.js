@@ -20,6 +20,9 @@ i18n.add({
     "admin.planWords.free": "{name} is on the free plan.",
     "admin.planWords.paid": "{name} is on the paid plan, paid until {date}.",
     "admin.planWords.lapsed": "{name} is on the free plan: the paid plan ended on {date}.",
+    "admin.planShort.free": "Free plan.",
+    "admin.planShort.paid": "Paid plan, paid until {date}.",
+    "admin.planShort.lapsed": "Free plan: the paid plan ended on {date}.",
     "admin.members.title": "Members",
     "admin.members.name": "Name",
     "admin.members.email": "Email",
@@ -75,6 +78,9 @@ i18n.add({
     "admin.planWords.free": "{name}은(는) 무료 요금제를 쓰고 있습니다.",
     "admin.planWords.paid": "{name}은(는) 유료 요금제를 쓰고 있습니다. {date}까지 유료입니다.",
     "admin.planWords.lapsed": "{name}은(는) 무료 요금제를 쓰고 있습니다. 유료 요금제는 {date}에 끝났습니다.",
+    "admin.planShort.free": "무료 요금제입니다.",
+    "admin.planShort.paid": "유료 요금제입니다. {date}까지 유료입니다.",
+    "admin.planShort.lapsed": "무료 요금제입니다. 유료 요금제는 {date}에 끝났습니다.",
     "admin.members.title": "구성원",
     "admin.members.name": "이름",
     "admin.members.email": "이메일",
@@ -134,17 +140,19 @@ function expiryOf(value) {
   return new Date(year, month - 1, day + 1).toISOString(); // the day after, at midnight
 }
 
-function planWords(corporation) {
+// "planWords" name the company (its own admins read one sentence); the superuser's table
+// has the name in its own column, so "planShort".
+function planWords(corporation, words = "planWords") {
   const vars = { name: corporation.name };
   const until = corporation.plan_expired_at;
   if (corporation.effective_plan === "paid") {
-    return t("admin.planWords.paid", { ...vars, date: longDate(lastDay(until)) });
+    return t(`admin.${words}.paid`, { ...vars, date: longDate(lastDay(until)) });
   }
   const lapsed = until && Date.parse(until) <= Date.now();
   if (lapsed && (corporation.plan_type === "paid" || corporation.plan_downgraded_at)) {
-    return t("admin.planWords.lapsed", { ...vars, date: longDate(lastDay(until)) });
+    return t(`admin.${words}.lapsed`, { ...vars, date: longDate(lastDay(until)) });
   }
-  return t("admin.planWords.free", vars);
+  return t(`admin.${words}.free`, vars);
 }
 
 // --- small building blocks ---------------------------------------------------------------
@@ -363,7 +371,7 @@ function corporationRow(corporation) {
     "tr",
     { dataset: { corporation: String(corporation.id) } },
     cell("admin.corporations.name", element("strong", { id: nameId, textContent: corporation.name })),
-    cell("admin.corporations.plan", planWords(corporation)),
+    cell("admin.corporations.plan", planWords(corporation, "planShort")),
     cell("admin.corporations.change", form),
     cell("admin.actions", remove),
   );
