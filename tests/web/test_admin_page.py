@@ -113,7 +113,7 @@ async def _add_member(page: Any, address: str, name: str, role: str = "guest") -
     await form.get_by_label("Initial password").fill(PASSWORD)
     await form.get_by_label("Role").select_option(role)
     await form.get_by_role("button", name="Add member").click()
-    await _message(page, f"{name} was added. They can sign in now.")
+    await _message(page, f"{name} was added. We mailed them a link to confirm their address.")
 
 
 async def _clean(page: Any) -> None:
@@ -137,6 +137,13 @@ async def test_an_admin_adds_a_teammate_who_then_signs_in(served: Served, browse
         "Make adminSend password resetRemove",
     ]
     assert await page.text_content("#members-count") == "Showing 2 of 2."
+    # Switching the language redraws what is shown, without asking the API again.
+    await page.select_option("#lang", "ko")
+    assert await row.locator("td").nth(2).text_content() == "구성원"
+    plan = "Analytical Engines은(는) 무료 요금제를 쓰고 있습니다."
+    assert await page.text_content("#company-plan") == plan
+    assert await page.text_content("#members-count") == "전체 2개 중 2개를 보고 있습니다."
+    await page.select_option("#lang", "en")
     await _clean(page)
 
     other, theirs = await _open(browser)
@@ -155,9 +162,13 @@ async def test_roles_reset_mail_and_removal(served: Served, browser: Any) -> Non
     await _add_member(page, teammate, "Grace Hopper")
     row = _row(page, teammate)
 
-    await row.get_by_role("button", name="Make admin").click()
+    # By keyboard: the focus stays in the row the change redrew.
+    await row.get_by_role("button", name="Make admin").focus()
+    await page.keyboard.press("Enter")
     await _message(page, "Grace Hopper is now an admin.")
     assert await row.locator("td").nth(2).text_content() == "Admin"
+    focused = await page.evaluate("document.activeElement.closest('tr').dataset.user")
+    assert await row.get_attribute("data-user") == focused
     await row.get_by_role("button", name="Make member").click()
     await _message(page, "Grace Hopper is now a member.")
     assert await row.locator("td").nth(2).text_content() == "Member"
@@ -182,6 +193,7 @@ async def test_roles_reset_mail_and_removal(served: Served, browser: Any) -> Non
 
     # The one admin left may not leave: the API refuses, the page says why.
     await _row(page, admin).get_by_role("button", name="Remove").click()
+    assert (await page.text_content("#confirm-text")).startswith("Remove your own account")
     await dialog.get_by_role("button", name="Remove").click()
     await _message(page, "Your company needs at least one admin: make someone else admin first.")
     assert await _row(page, admin).count() == 1

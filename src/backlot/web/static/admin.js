@@ -39,13 +39,15 @@ i18n.add({
     "admin.resetSent": "We mailed {email} a link to choose a new password.",
     "admin.removeQuestion": "Remove {name} ({email}) from the company? They can no longer sign in to it.",
     "admin.removed": "{name} was removed.",
+    "admin.removeSelfQuestion": "Remove your own account from the company? You will be signed out and cannot sign in again.",
+    "admin.demoteSelfQuestion": "Make yourself a member? You will be signed out, and only another admin can make you an admin again.",
     "admin.add.title": "Add a member",
     "admin.add.email": "Email",
     "admin.add.name": "Display name",
     "admin.add.password": "Initial password",
-    "admin.add.passwordHint": "At least 10 characters. Tell it to them in person; they can change it after signing in, and we mail them a link to confirm their address.",
+    "admin.add.passwordHint": "At least 10 characters. Tell it to them yourself; they can change it after signing in.",
     "admin.add.submit": "Add member",
-    "admin.added": "{name} was added. They can sign in now.",
+    "admin.added": "{name} was added. We mailed them a link to confirm their address.",
     "admin.corporations.title": "Companies",
     "admin.corporations.name": "Company",
     "admin.corporations.plan": "Plan",
@@ -97,13 +99,15 @@ i18n.add({
     "admin.resetSent": "{email}(으)로 새 비밀번호를 정하는 링크를 보냈습니다.",
     "admin.removeQuestion": "{name} 님({email})을 회사에서 내보낼까요? 더 이상 회사 계정으로 로그인할 수 없습니다.",
     "admin.removed": "{name} 님을 내보냈습니다.",
+    "admin.removeSelfQuestion": "회사에서 내 계정을 내보낼까요? 로그아웃되며 다시 로그인할 수 없습니다.",
+    "admin.demoteSelfQuestion": "나를 구성원으로 바꿀까요? 로그아웃되며, 다른 관리자만 다시 관리자로 지정할 수 있습니다.",
     "admin.add.title": "구성원 추가",
     "admin.add.email": "이메일",
     "admin.add.name": "표시 이름",
     "admin.add.password": "처음 비밀번호",
-    "admin.add.passwordHint": "10자 이상이어야 합니다. 본인에게 직접 알려 주세요. 로그인한 뒤 바꿀 수 있고, 주소를 확인하는 링크도 메일로 보냅니다.",
+    "admin.add.passwordHint": "10자 이상이어야 합니다. 본인에게 직접 알려 주세요. 로그인한 뒤 바꿀 수 있습니다.",
     "admin.add.submit": "구성원 추가",
-    "admin.added": "{name} 님을 추가했습니다. 이제 로그인할 수 있습니다.",
+    "admin.added": "{name} 님을 추가했습니다. 주소를 확인하는 링크를 메일로 보냈습니다.",
     "admin.corporations.title": "회사",
     "admin.corporations.name": "회사",
     "admin.corporations.plan": "요금제",
@@ -205,15 +209,15 @@ $("#confirm-yes").addEventListener("click", () => $("#confirm").close("yes"));
 $("#confirm-no").addEventListener("click", () => $("#confirm").close("no"));
 
 // A paged list drawn into a table body, with "Show more" and a count. `reload()` fetches
-// again as many rows as are shown (after a change), `more()` the next page.
-function pagedTable(path, name, rows, render) {
+// again as many rows as are shown (after a change); `path()` is asked at each fetch.
+function pagedTable(path, name, body, render) {
   let items = [];
   let total = 0;
   const more = $(`#${name}-more`);
 
   async function fetchRows(offset, limit) {
-    const join = path.includes("?") ? "&" : "?";
-    const page = await api("GET", `${path}${join}limit=${limit}&offset=${offset}`);
+    const query = new URLSearchParams({ limit, offset });
+    const page = await api("GET", `${path()}${path().includes("?") ? "&" : "?"}${query}`);
     total = page.total;
     return page.items;
   }
@@ -222,16 +226,16 @@ function pagedTable(path, name, rows, render) {
     const wanted = Math.max(items.length, PAGE);
     const fresh = [];
     while (fresh.length < wanted) {
-      const rows = await fetchRows(fresh.length, Math.min(100, wanted - fresh.length));
-      fresh.push(...rows);
-      if (rows.length === 0 || fresh.length >= total) break;
+      const next = await fetchRows(fresh.length, Math.min(100, wanted - fresh.length));
+      fresh.push(...next);
+      if (next.length === 0 || fresh.length >= total) break;
     }
     items = fresh;
     draw();
   }
 
   function draw() {
-    rows.replaceChildren(...items.map(render));
+    body.replaceChildren(...items.map(render));
     $(`#${name}-count`).textContent = t("admin.shown", { shown: i18n.number(items.length), total: i18n.number(total) });
     more.hidden = items.length >= total;
   }
@@ -281,14 +285,30 @@ function memberRow(user) {
   );
 }
 
-const members = pagedTable("/v1/users", "members", $("#member-rows"), memberRow);
+// Always this company's: for a superuser who is also a company's admin, GET /v1/users
+// alone would list everyone's.
+const members = pagedTable(
+  () => `/v1/users?corporation_id=${shell.me().corporation.id}`,
+  "members",
+  $("#member-rows"),
+  memberRow,
+);
+
+// The table is drawn anew after a change: the keyboard's place goes back to the row.
+function focusRow(selector) {
+  const target = document.querySelector(selector);
+  if (target) target.focus();
+}
 
 async function changeRole(user, who) {
   const role = user.role === "admin" ? "guest" : "admin";
+  const self = user.id === shell.me().id;
+  if (self && !(await confirmed(t("admin.demoteSelfQuestion"), "admin.makeMember"))) return;
   await api("PATCH", `/v1/users/${user.id}`, { role });
-  if (user.id === shell.me().id) return; // our own sessions just ended: the page signs out
+  if (self) return; // a new role ends our own sessions: the page goes to the sign-in form
   await members.reload();
   say(t(role === "admin" ? "admin.nowAdmin" : "admin.nowMember", { name: who }));
+  focusRow(`#member-rows tr[data-user="${user.id}"] button`);
 }
 
 async function sendReset(user) {
@@ -297,9 +317,13 @@ async function sendReset(user) {
 }
 
 async function removeMember(user, who) {
-  if (!(await confirmed(t("admin.removeQuestion", { name: who, email: user.email }), "admin.remove"))) return;
+  const self = user.id === shell.me().id;
+  const question = self
+    ? t("admin.removeSelfQuestion")
+    : t("admin.removeQuestion", { name: who, email: user.email });
+  if (!(await confirmed(question, "admin.remove"))) return;
   await api("DELETE", `/v1/users/${user.id}`);
-  if (user.id === shell.me().id) return;
+  if (self) return; // our account is gone: the page goes to the sign-in form
   await members.reload();
   say(t("admin.removed", { name: who }));
   $("#members-title").focus();
@@ -377,13 +401,19 @@ function corporationRow(corporation) {
   );
 }
 
-const corporations = pagedTable("/v1/corporations", "corporations", $("#corporation-rows"), corporationRow);
+const corporations = pagedTable(
+  () => "/v1/corporations",
+  "corporations",
+  $("#corporation-rows"),
+  corporationRow,
+);
 
 async function savePlan(corporation, plan, until) {
   const body = { plan_type: plan, plan_expired_at: until ? expiryOf(until) : null };
   await api("PATCH", `/v1/corporations/${corporation.id}`, body);
   await corporations.reload();
   say(t("admin.planSaved", { name: corporation.name }));
+  focusRow(`#corporation-rows tr[data-corporation="${corporation.id}"] select`);
 }
 
 async function deleteCorporation(corporation) {
