@@ -54,16 +54,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
         yield Served(base, cwd / "var" / "mail", superuser)
 
 
-def _company_admin(base: str, company: str) -> str:
-    address = unique_email("admin")
-    account = {
-        "email": address,
-        "password": PASSWORD,
-        "display_name": "Ada Lovelace",
-        "corporation_name": company,
-    }
-    httpx.post(f"{base}/v1/auth/register", json=account).raise_for_status()
+def _register(base: str, prefix: str, **account: str) -> str:
+    address = unique_email(prefix)
+    body = {"email": address, "password": PASSWORD, **account}
+    httpx.post(f"{base}/v1/auth/register", json=body).raise_for_status()
     return address
+
+
+def _company_admin(base: str, company: str) -> str:
+    return _register(base, "admin", display_name="Ada Lovelace", corporation_name=company)
 
 
 async def _open(browser: Any, locale: str = "en-US", width: int = 1280) -> tuple[Any, Any]:
@@ -144,12 +143,18 @@ async def test_an_admin_adds_a_teammate_who_then_signs_in(served: Served, browse
     assert await page.text_content("#company-plan") == plan
     assert await page.text_content("#members-count") == "전체 2개 중 2개를 보고 있습니다."
     await page.select_option("#lang", "en")
+
+    rename = page.locator("#rename")
+    await rename.get_by_label("Company name").fill("Analytical Engines Korea")
+    await rename.get_by_role("button", name="Rename").click()
+    await _message(page, "The company is now called Analytical Engines Korea.")
+    assert await page.text_content("#standing") == "Analytical Engines Korea · free plan · admin"
     await _clean(page)
 
     other, theirs = await _open(browser)
     await _sign_in(theirs, served.base, teammate, "/app/labeling")
     standing = await theirs.text_content("#standing")
-    assert standing == "Analytical Engines · free plan · member"
+    assert standing == "Analytical Engines Korea · free plan · member"
     await other.close()
     await context.close()
 
@@ -320,6 +325,16 @@ async def test_a_member_is_told_what_the_console_is_for(served: Served, browser:
         assert await page.is_hidden("#console")
         await assert_accessible(page, f"the console for a member, {locale}")
         await context.close()
+
+    personal = _register(served.base, "solo")
+    context, page = await _open(browser)
+    await _sign_in(page, served.base, personal)
+    await page.locator("#notice").wait_for()
+    notice = await page.text_content("#notice")
+    assert notice.startswith("The admin console is for company admins. To manage a team")
+    assert await page.is_hidden("#console")
+    await _clean(page)
+    await context.close()
 
 
 @pytest.mark.parametrize("who", ["admin", "superuser"])
