@@ -80,6 +80,7 @@ PAGES = {
     "/dubbing": "dubbing.html",
     "/workspace": "workspace.html",
     "/workspace/{room_id}": "workspace.html",
+    "/admin": "admin.html",
 }
 
 
