@@ -17,7 +17,16 @@ from backlot.app import create_app
 from backlot.core.clock import FrozenClock
 from backlot.core.settings import Settings
 
-PAGES = ["/app/labeling", "/app/videos", "/app/dubbing", "/app/workspace", "/app/workspace/r1"]
+PAGES = [
+    "/",
+    "/app/labeling",
+    "/app/videos",
+    "/app/dubbing",
+    "/app/workspace",
+    "/app/workspace/r1",
+    "/app/admin",
+    "/app/verify-email",
+]
 
 
 async def _client_for(app: FastAPI) -> AsyncIterator[AsyncClient]:
