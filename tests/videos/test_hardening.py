@@ -104,6 +104,8 @@ async def test_ipv6_forms_of_private_addresses_are_refused(
         (f"http://127.0.0.1:{CLOSED_PORT}/a.mp4", 201),  # `127.0.0.1:port`
         (f"http://127.0.0.1:{CLOSED_PORT + 1}/a.mp4", 422),
     ],
+    # Named, not numbered by the port: every pytest-xdist worker must collect the same ids.
+    ids=["http", "http-80", "redis-port", "https-80", "https", "listed-port", "other-port"],
 )
 async def test_allowed_hosts_name_a_port(
     client: AsyncClient, world: World, url: str, status: int

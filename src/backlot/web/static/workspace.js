@@ -493,7 +493,9 @@ async function show() {
   if (!state.joined) {
     const form = $("#join");
     form.hidden = false;
-    if (!form.nickname.value) form.nickname.value = state.nickname;
+    // Signed in, the name people know you by is offered; one press of Join opens the room.
+    const me = signedIn ? shell.me() : null;
+    if (!form.nickname.value) form.nickname.value = state.nickname || (me ? me.display_name : "");
   }
 }
 
