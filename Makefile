@@ -12,7 +12,7 @@ STAMP  := $(VENV)/.installed
 WEB    := src/backlot/web
 WEB_STAMP := $(WEB)/node_modules/.installed
 
-.PHONY: run demo test lint format lock check-lock bench clean
+.PHONY: run demo test screenshots lint format lock check-lock bench clean
 
 $(STAMP): pyproject.toml requirements/dev.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -40,6 +40,10 @@ TEST_WORKERS ?= 3
 
 test: $(STAMP) $(WEB_STAMP)
 	$(BIN)/pytest -n $(TEST_WORKERS) --durations=25
+
+# The README's pictures: the demo tour (tests/web/test_tour.py) keeps its screenshots.
+screenshots: $(STAMP) $(WEB_STAMP)
+	BACKLOT_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q -p no:cacheprovider tests/web/test_tour.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
