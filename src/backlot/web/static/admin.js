@@ -187,7 +187,7 @@ async function run(control, action) {
   try {
     await action();
   } catch (error) {
-    say(i18n.problem(error));
+    sayProblem(error);
   } finally {
     control.disabled = false;
   }
@@ -307,13 +307,13 @@ async function changeRole(user, who) {
   await api("PATCH", `/v1/users/${user.id}`, { role });
   if (self) return; // a new role ends our own sessions: the page goes to the sign-in form
   await members.reload();
-  say(t(role === "admin" ? "admin.nowAdmin" : "admin.nowMember", { name: who }));
+  say(t(role === "admin" ? "admin.nowAdmin" : "admin.nowMember", { name: who }), "success");
   focusRow(`#member-rows tr[data-user="${user.id}"] button`);
 }
 
 async function sendReset(user) {
   await api("POST", "/v1/auth/password-reset", { email: user.email });
-  say(t("admin.resetSent", { email: user.email }));
+  say(t("admin.resetSent", { email: user.email }), "success");
 }
 
 async function removeMember(user, who) {
@@ -325,7 +325,7 @@ async function removeMember(user, who) {
   await api("DELETE", `/v1/users/${user.id}`);
   if (self) return; // our account is gone: the page goes to the sign-in form
   await members.reload();
-  say(t("admin.removed", { name: who }));
+  say(t("admin.removed", { name: who }), "success");
   $("#members-title").focus();
 }
 
@@ -339,7 +339,7 @@ $("#add-member").addEventListener("submit", (event) => {
     const user = await api("POST", "/v1/users", body);
     form.reset();
     await members.reload();
-    say(t("admin.added", { name: user.display_name }));
+    say(t("admin.added", { name: user.display_name }), "success");
   });
 });
 

@@ -99,9 +99,10 @@ const state = {
 };
 
 // The status line, kept as a function so it can be said again in another language.
-function tell(text) {
+function tell(text, tone = "error") {
   state.said = text;
-  say(text ? text() : "");
+  state.tone = tone;
+  say(text ? text() : "", tone);
 }
 
 // Words for whatever went wrong: a problem by its code, else a general sentence (never
@@ -360,7 +361,7 @@ $("#create-project").addEventListener("submit", async (event) => {
   try {
     const project = await api("POST", "/v1/labeling/projects", { name: form.elements.name.value });
     form.reset();
-    tell(() => i18n.t("labeling.created", { name: project.name }));
+    tell(() => i18n.t("labeling.created", { name: project.name }), "success");
     await show();
   } catch (error) {
     tell(() => sentence(error));
@@ -377,7 +378,7 @@ $("#add-file").addEventListener("submit", async (event) => {
     });
     if (!state.files.has(file.name)) state.files.set(file.name, null);
     input.value = "";
-    tell(() => i18n.t("labeling.registered", { name: file.name }));
+    tell(() => i18n.t("labeling.registered", { name: file.name }), "success");
     render();
   } catch (error) {
     tell(() => sentence(error));
@@ -390,14 +391,14 @@ $("#upload").addEventListener("submit", async (event) => {
   if (state.project === null) return;
   const button = form.querySelector("button");
   button.disabled = true;
-  tell(() => i18n.t("labeling.uploading"));
+  tell(() => i18n.t("labeling.uploading"), "info");
   try {
     const path = `/v1/labeling/projects/${state.project}/files/upload`;
     const file = await api("POST", path, new FormData(form));
     if (!state.files.has(file.name)) state.files.set(file.name, null);
     state.content.set(file.name, file.content_url);
     form.reset();
-    tell(() => i18n.t("labeling.uploaded", { name: file.name }));
+    tell(() => i18n.t("labeling.uploaded", { name: file.name }), "success");
     render();
   } catch (error) {
     tell(() => sentence(error));
@@ -413,7 +414,7 @@ $("#project").addEventListener("change", (event) => {
 i18n.onChange(() => {
   translatePage();
   if (state.notice) shell.explain(state.notice);
-  if (state.said) tell(state.said); // a redraw forgets it, so a sign-in message stays
+  if (state.said) tell(state.said, state.tone); // a redraw forgets it, so a sign-in message stays
   if (state.socket) setOnline(state.online);
   if (state.project !== null) render();
 });

@@ -138,7 +138,12 @@ const shell = (() => {
       note.id = "notice";
       note.className = "notice";
       note.setAttribute("role", "status");
-      document.querySelector("main").prepend(note);
+      // After the page's title, so the page is named before what it cannot offer.
+      const main = document.querySelector("main");
+      const title = main.querySelector("h1");
+      const top = title ? [...main.children].find((child) => child.contains(title)) : null;
+      if (top) top.after(note);
+      else main.prepend(note);
     }
     note.textContent = i18n.t(key, vars);
   }

@@ -36,16 +36,34 @@ const session = {
 const pageHooks = { show: async () => {}, close: () => {}, renewed: () => {} };
 let started = false; // the page's first drawing waits for the cookie's session
 // The header first (who is signed in), then the page.
+let focusTitle = false; // after a sign-in by this page's form: keyboard users go on from the title
 const redraw = () =>
   shell
     .load()
     .then(() => pageHooks.show())
-    .catch((error) => say(i18n.problem(error)));
+    .then(() => {
+      if (!focusTitle) return;
+      focusTitle = false;
+      const title = document.querySelector("main h1");
+      if (title) {
+        title.tabIndex = -1;
+        title.focus();
+      }
+    })
+    .catch(sayProblem);
 
 const api = createApi(browserSession.token, browserSession.renew);
 
-function say(text) {
-  $("#message").textContent = text || "";
+// The page's status line. `tone` is "error" for something that went wrong (red), "success"
+// for something done (green), else neutral: people must tell the two apart at a glance.
+function say(text, tone = "info") {
+  const line = $("#message");
+  line.textContent = text || "";
+  line.dataset.tone = tone;
+}
+
+function sayProblem(error) {
+  say(i18n.problem(error), "error");
 }
 
 function signOut() {
@@ -89,10 +107,12 @@ function startSignIn(show, close = () => {}, renewed = () => {}) {
     event.preventDefault();
     const form = event.target;
     try {
+      focusTitle = true;
       await browserSession.signIn(form.email.value, form.password.value);
       $("#login-error").textContent = "";
       say("");
     } catch (error) {
+      focusTitle = false;
       $("#login-error").textContent = i18n.problem(error);
     }
   });
