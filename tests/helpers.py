@@ -145,7 +145,7 @@ def free_port() -> int:
 
 
 def wait_until_answering(
-    url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 60
+    url: str, process: subprocess.Popen[bytes], what: str, timeout: float = 120
 ) -> None:
     """Poll `url` until it answers anything; fail if `process` exits or time runs out."""
     deadline = time.monotonic() + timeout

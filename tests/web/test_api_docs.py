@@ -13,6 +13,7 @@ import pytest
 from backlot.web.pages import VENDOR
 from tests.conftest import TEST_SECRET
 from tests.helpers import running_server
+from tests.web.axe import AXE, assert_accessible
 from tests.web.test_csp import RECORD_VIOLATIONS
 
 pytestmark = [
@@ -100,3 +101,18 @@ async def test_the_oauth2_redirect_page_answers(server: str) -> None:
     assert response.status_code == 200
     assert "swaggerUIRedirectOauth2" in response.text
     assert "sha256-" in response.headers["content-security-policy"]
+
+
+@pytest.mark.skipif(not AXE.is_file(), reason="axe-core is missing (run make)")
+async def test_the_docs_pass_axe_and_lead_home(browser: object, server: str) -> None:
+    """Swagger UI with our contrast fixes and without deep links (a link inside each
+    operation's button), ReDoc as it is; both in English, with a way back to Backlot."""
+    offline = Offline()
+    page = await offline.open(browser, server + "/docs")
+    await page.locator(".opblock-summary-path").first.wait_for()  # type: ignore[attr-defined]
+    await assert_accessible(page, "/docs")
+    assert await page.get_attribute("a.backlot-home", "href") == "/"  # type: ignore[attr-defined]
+    page = await offline.open(browser, server + "/redoc")
+    await page.wait_for_selector("h2:text-is('List Lock Events')")  # type: ignore[attr-defined]
+    await assert_accessible(page, "/redoc")
+    await _clean(offline, page)

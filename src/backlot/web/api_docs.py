@@ -21,8 +21,27 @@ DOCS_URL = "/docs"
 REDOC_URL = "/redoc"
 VENDOR_URL = "/app/vendor"
 # Swagger UI would send the schema to validator.swagger.io for its badge.
-SWAGGER_PARAMETERS = {"validatorUrl": None}
+# No deep links: Swagger UI draws each one as a link inside the operation's button (a
+# control inside a control, which screen readers and axe reject).
+SWAGGER_PARAMETERS = {"validatorUrl": None, "deepLinking": False}
 INLINE_SCRIPT = re.compile(r"<script>(.*?)</script>", re.DOTALL)
+
+
+def _beside_backlot(page: HTMLResponse, root: str) -> HTMLResponse:
+    """FastAPI's page with a language (the docs are English), our stylesheet (contrast) and
+    a link home at the top, so the docs are a page of Backlot rather than a dead end."""
+    html = bytes(page.body).decode()
+    html = html.replace("<html>", '<html lang="en">', 1)
+    html = html.replace(
+        "</head>", f'<link rel="stylesheet" href="{root}/app/static/docs.css">\n</head>', 1
+    )
+    html = re.sub(
+        r"<body>",
+        f'<body>\n<a class="backlot-home" href="{root}/">← Backlot</a>',
+        html,
+        count=1,
+    )
+    return HTMLResponse(html)
 
 
 def _with_policy(page: HTMLResponse, *, inline_styles: bool = False) -> HTMLResponse:
@@ -44,15 +63,21 @@ def install_api_docs(app: FastAPI) -> None:
     async def swagger_ui(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "").rstrip("/")
         return _with_policy(
-            get_swagger_ui_html(
-                openapi_url=root + openapi_url,
-                title=f"{app.title} - Swagger UI",
-                swagger_js_url=f"{root}{VENDOR_URL}/swagger-ui-bundle.js",
-                swagger_css_url=f"{root}{VENDOR_URL}/swagger-ui.css",
-                swagger_favicon_url=f"{root}{VENDOR_URL}/swagger-favicon.png",
-                oauth2_redirect_url=root + oauth2_redirect_url,
-                init_oauth=app.swagger_ui_init_oauth,
-                swagger_ui_parameters={**SWAGGER_PARAMETERS, **(app.swagger_ui_parameters or {})},
+            _beside_backlot(
+                get_swagger_ui_html(
+                    openapi_url=root + openapi_url,
+                    title=f"{app.title} - Swagger UI",
+                    swagger_js_url=f"{root}{VENDOR_URL}/swagger-ui-bundle.js",
+                    swagger_css_url=f"{root}{VENDOR_URL}/swagger-ui.css",
+                    swagger_favicon_url=f"{root}{VENDOR_URL}/swagger-favicon.png",
+                    oauth2_redirect_url=root + oauth2_redirect_url,
+                    init_oauth=app.swagger_ui_init_oauth,
+                    swagger_ui_parameters={
+                        **SWAGGER_PARAMETERS,
+                        **(app.swagger_ui_parameters or {}),
+                    },
+                ),
+                root,
             )
         )
 
@@ -62,12 +87,15 @@ def install_api_docs(app: FastAPI) -> None:
     async def redoc(request: Request) -> HTMLResponse:
         root = request.scope.get("root_path", "").rstrip("/")
         return _with_policy(
-            get_redoc_html(
-                openapi_url=root + openapi_url,
-                title=f"{app.title} - ReDoc",
-                redoc_js_url=f"{root}{VENDOR_URL}/redoc.standalone.js",
-                redoc_favicon_url=f"{root}{VENDOR_URL}/swagger-favicon.png",
-                with_google_fonts=False,
+            _beside_backlot(
+                get_redoc_html(
+                    openapi_url=root + openapi_url,
+                    title=f"{app.title} - ReDoc",
+                    redoc_js_url=f"{root}{VENDOR_URL}/redoc.standalone.js",
+                    redoc_favicon_url=f"{root}{VENDOR_URL}/swagger-favicon.png",
+                    with_google_fonts=False,
+                ),
+                root,
             ),
             inline_styles=True,
         )
