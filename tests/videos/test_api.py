@@ -38,8 +38,17 @@ async def world(client: AsyncClient, settings: Settings) -> World:
     return await build_world(client, settings)
 
 
-def _stored(settings: Settings) -> list[Path]:
+def _objects(settings: Settings) -> list[Path]:
     return [p for p in (settings.var_dir / "objects" / "data").rglob("*") if p.is_file()]
+
+
+def _stored(settings: Settings) -> list[Path]:
+    """The videos' bytes (their posters apart)."""
+    return [p for p in _objects(settings) if not p.name.endswith(".poster.jpg")]
+
+
+def _posters(settings: Settings) -> list[Path]:
+    return [p for p in _objects(settings) if p.name.endswith(".poster.jpg")]
 
 
 async def upload(

@@ -20,7 +20,7 @@ from backlot.videos import service
 from tests.conftest import TEST_SECRET
 from tests.helpers import World, build_world, free_port
 from tests.videos.media import encoded
-from tests.videos.test_api import MP4, _me, _stored, upload
+from tests.videos.test_api import MP4, _me, _posters, _stored, upload
 
 CLOSED_PORT = free_port()  # nothing listens there: the "upstream" of a failing stream
 
@@ -237,6 +237,7 @@ async def test_deleted_objects_are_purged_after_retention(
 
     assert await _purge(app, timedelta(days=30)) == 1
     assert len(_stored(settings)) == 1
+    assert len(_posters(settings)) == 1  # the purged video's poster went with its bytes
     late = await client.post(f"/v1/videos/{doomed['id']}/restore", headers=world.admin.headers)
     assert late.status_code == 410, late.text
     assert late.json()["code"] == "video_purged"

@@ -86,6 +86,7 @@ async def test_play_seek_and_earn_nothing_on_ones_own_video(
         .locator("button", has_text="Delete")
         .click()
     )
+    await page.locator("#confirm button[value=delete]").click()  # asked first, in the page
     deleted = page.locator("#deleted li", has_text="Test pattern")
     await deleted.wait_for(timeout=5000)
     await deleted.locator("button", has_text="Restore").click()

@@ -102,6 +102,8 @@ async def test_an_admin_in_korean_is_told_why_a_free_plan_cannot_restore(
 
     await page.select_option("#lang", "ko")
     await row.locator("button", has_text="삭제").click()
+    assert "완전히 잃게 됩니다" in await page.inner_text("#confirm")  # free plan: said first
+    await page.locator("#confirm button[value=delete]").click()
     await page.locator("#message", has_text="Test pattern 동영상을 삭제했습니다.").wait_for()
     deleted = page.locator("#deleted li", has_text="Test pattern")
     await deleted.locator("button", has_text="복구").click()
@@ -139,6 +141,7 @@ async def test_a_personal_account_is_told_why_it_has_no_videos(server: str, brow
     notice = page.locator("#notice")
     await notice.wait_for()
     assert "Videos belong to a company" in await notice.inner_text()
+    assert "sign out and sign up a new company" in await notice.inner_text()
     assert await page.is_hidden("#library")
     await _accessible_everywhere(page, "videos, personal account")
     await page.select_option("#lang", "ko")

@@ -267,6 +267,15 @@ class Settings(BaseSettings):
         le=86400,
         description="How often deleted videos past their retention are purged (one per tick).",
     )
+    video_idempotency_key_ttl_seconds: float = Field(
+        86400,
+        gt=0,
+        le=30 * 86400,
+        description=(
+            "How long an upload's Idempotency-Key answers a retry with the same video "
+            "(per user); after that the key may be used again."
+        ),
+    )
     plan_check_interval_seconds: float = Field(
         60,
         gt=0,

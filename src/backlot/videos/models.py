@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     CheckConstraint,
+    Float,
     ForeignKey,
     Index,
     String,
@@ -40,6 +41,31 @@ class Video(Timestamps, Base):
     # Set when a deleted video's stored bytes were removed after the retention period:
     # the row stays (its view log is the points ledger) but can never be restored.
     purged_at: Mapped[datetime | None]
+    # Read with PyAV at upload: seconds of media, and the object key of a small JPEG.
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    poster_key: Mapped[str | None] = mapped_column(String(300))
+
+
+class VideoUploadKey(Base):
+    """An `Idempotency-Key` a user sent with an upload, and the video it made.
+
+    Unique per (user, key): two concurrent retries race on the insert and one wins; the
+    other answers the winner's video. `fingerprint` (the name and the file's SHA-256)
+    tells a retry from another upload reusing the key. Rows past the configured lifetime
+    no longer count and are replaced by the next use of the key.
+    """
+
+    __tablename__ = "video_upload_key"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    video_id: Mapped[int] = mapped_column(ForeignKey("video.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+    __mapper_args__ = {"eager_defaults": True}
 
 
 class VideoViewLog(Base):

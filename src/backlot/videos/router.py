@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+import re
+from collections.abc import AsyncIterator
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, BinaryIO
 
+import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
@@ -16,7 +20,7 @@ from backlot.accounts.deps import (
     scoped_user_id,
     url_token,
 )
-from backlot.accounts.principal import require_corporation_admin
+from backlot.accounts.principal import Principal, require_corporation_admin
 from backlot.core.apps import upload_limit
 from backlot.core.db import unit_of_work
 from backlot.core.deps import SessionDep, StateDep
@@ -24,6 +28,7 @@ from backlot.core.errors import ProblemError, invalid_request, problem_responses
 from backlot.core.paging import Page, page_of
 from backlot.core.params import IdPath, Limit, Offset
 from backlot.core.sniff import VIDEO_TYPES
+from backlot.core.state import AppState
 from backlot.core.storage import ObjectNotFoundError, ObjectStore
 from backlot.core.streaming import (
     STREAM_HEADERS,
@@ -36,6 +41,7 @@ from backlot.core.uploads import store_upload
 from backlot.videos import service
 from backlot.videos.deps import VideosDep
 from backlot.videos.models import Video
+from backlot.videos.poster import preview
 from backlot.videos.probe import check_playable
 from backlot.videos.proxy import proxy_video
 from backlot.videos.schemas import (
@@ -48,6 +54,9 @@ from backlot.videos.schemas import (
 from backlot.videos.sources import check_public_url
 
 STREAM_AUDIENCE = "video-stream"
+POSTER_AUDIENCE = "video-poster"
+# What a client may send as an Idempotency-Key: a UUID, or any short token of its own.
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9._:-]{8,100}")
 
 router = APIRouter(
     prefix="/v1/videos", tags=["videos"], responses=problem_responses(400, 401, 413, 422)
@@ -58,7 +67,14 @@ view_logs_router = APIRouter(
 _ITEM = problem_responses(403, 404)
 
 
-def video_read(video: Video) -> VideoRead:
+def video_read(video: Video, state: AppState, user: Principal) -> VideoRead:
+    """The video as its reader sees it: the poster's URL carries a token for this video
+    and this reader only (an <img src> cannot send the Authorization header)."""
+    poster_url = None
+    if video.poster_key is not None:
+        ttl = timedelta(seconds=state.settings.video_stream_token_ttl_seconds)
+        token = url_token(state.signer, user, POSTER_AUDIENCE, ttl, vid=video.id)
+        poster_url = f"/v1/videos/{video.id}/poster?token={token}"
     return VideoRead(
         id=video.id,
         corporation_id=video.corporation_id,
@@ -68,6 +84,8 @@ def video_read(video: Video) -> VideoRead:
         content_type=video.content_type,
         size=video.size,
         stream_path=f"/v1/videos/stream/{video.id}",
+        duration_seconds=video.duration_seconds,
+        poster_url=poster_url,
         deleted_at=video.deleted_at,
         created_at=video.created_at,
         updated_at=video.updated_at,
@@ -77,6 +95,7 @@ def video_read(video: Video) -> VideoRead:
 @router.get("", response_model=Page[VideoRead], responses=problem_responses(403))
 async def list_videos(
     session: SessionDep,
+    state: StateDep,
     user: CurrentPrincipal,
     deleted: Annotated[bool, Query(description="Admins: the deleted ones instead.")] = False,
     limit: Limit = 50,
@@ -86,7 +105,9 @@ async def list_videos(
     items, total = await service.list_videos(
         session, requester=user, deleted=deleted, limit=limit, offset=offset
     )
-    return page_of(items, total, read=video_read, limit=limit, offset=offset)
+    return page_of(
+        items, total, read=lambda v: video_read(v, state, user), limit=limit, offset=offset
+    )
 
 
 _CREATE_BODY = {
@@ -124,11 +145,29 @@ _CREATE_BODY = {
 )
 @upload_limit(lambda settings: settings.video_max_upload_bytes)
 async def create_video(
-    request: Request, state: StateDep, session: SessionDep, user: CurrentPrincipal
+    request: Request,
+    response: Response,
+    state: StateDep,
+    session: SessionDep,
+    user: CurrentPrincipal,
 ) -> Any:
     """Admins add a video: upload a file (multipart `file` + `name`, streamed to storage)
-    or register an external URL (multipart or JSON `file_path` + `name`, seed 001)."""
+    or register an external URL (multipart or JSON `file_path` + `name`, seed 001).
+
+    An upload may carry an `Idempotency-Key` header (8-100 of `A-Z a-z 0-9 . _ : -`, e.g.
+    a UUID made once per upload and reused on retries): the first upload answers 201, a
+    retry with the same key, name and file answers 200 with the same video (one video,
+    however many retries, even concurrent ones). The same key with another name or file
+    is 422 `idempotency_key_reused`. Keys are per user and last
+    BACKLOT_VIDEO_IDEMPOTENCY_KEY_TTL_SECONDS."""
     require_corporation_admin(user)  # before a byte of the body is read
+    idempotency_key = request.headers.get("idempotency-key")
+    if idempotency_key is not None and not IDEMPOTENCY_KEY.fullmatch(idempotency_key):
+        raise ProblemError(
+            422,
+            "invalid_idempotency_key",
+            "Idempotency-Key must be 8 to 100 letters, digits or . _ : - (a UUID fits).",
+        )
     kind = request.headers.get("content-type", "")
     if kind.startswith("application/json"):
         try:
@@ -137,7 +176,9 @@ async def create_video(
             raise invalid_request(exc) from exc
         url = await check_public_url(body.file_path, state.settings.video_url_allowed_hosts)
         return video_read(
-            await service.add_registered(session, requester=user, name=body.name, url=url)
+            await service.add_registered(session, requester=user, name=body.name, url=url),
+            state,
+            user,
         )
     if not kind.startswith("multipart/form-data"):
         raise ProblemError(
@@ -161,42 +202,119 @@ async def create_video(
             allowed = state.settings.video_url_allowed_hosts
             checked = await check_public_url(register.file_path, allowed)
             return video_read(
-                await service.add_registered(session, requester=user, name=name, url=checked)
+                await service.add_registered(session, requester=user, name=name, url=checked),
+                state,
+                user,
             )
         assert isinstance(file, UploadFile)
         assert user.corporation_id is not None
+        object_key = service.new_object_key(user.corporation_id)
         content = await store_upload(
             state.storage,
-            service.new_object_key(user.corporation_id),
+            object_key,
             file,
             allowed=VIDEO_TYPES,
             max_bytes=state.settings.video_max_upload_bytes,
         )
+        poster_key = None
         try:
             # The spooled upload, not the store: a local read, whatever the backend.
             await check_playable(file.file)
+            media = await preview(file.file)
+            if media.poster_jpeg is not None:
+                poster_key = f"{object_key}.poster.jpg"
+                await state.storage.put(
+                    poster_key, _once(media.poster_jpeg), content_type="image/jpeg"
+                )
+            fingerprint = await anyio.to_thread.run_sync(_fingerprint, name, file.file)
         except BaseException:
-            await state.storage.delete(content.key)
+            await _remove(state.storage, content.key, poster_key)
             raise
-    return video_read(
-        await service.add_uploaded(
-            session, state.storage, requester=user, name=name, content=content
-        )
+    if idempotency_key is not None:
+        now = state.clock.now()
+        try:
+            earlier = await service.claim_upload_key(
+                session,
+                requester=user,
+                key=idempotency_key,
+                fingerprint=fingerprint,
+                now=now,
+                ttl=timedelta(seconds=state.settings.video_idempotency_key_ttl_seconds),
+            )
+        except BaseException:
+            await _remove(state.storage, content.key, poster_key)
+            raise
+        if earlier is not None:
+            await _remove(state.storage, content.key, poster_key)
+            response.status_code = 200
+            return video_read(earlier, state, user)
+    video = await service.add_uploaded(
+        session,
+        state.storage,
+        requester=user,
+        name=name,
+        content=content,
+        duration_seconds=media.duration_seconds,
+        poster_key=poster_key,
     )
+    if idempotency_key is not None:
+        earlier = await service.bind_upload_key(
+            session,
+            requester=user,
+            key=idempotency_key,
+            fingerprint=fingerprint,
+            video=video,
+            now=now,
+            store=state.storage,
+        )
+        if earlier is not None:  # a concurrent retry made it first
+            response.status_code = 200
+            return video_read(earlier, state, user)
+    return video_read(video, state, user)
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+async def _remove(store: ObjectStore, *keys: str | None) -> None:
+    for key in keys:
+        if key is not None:
+            await store.delete(key)
+
+
+def _fingerprint(name: str, file: BinaryIO) -> str:
+    """What makes a retry the same upload: its name and its file's bytes."""
+    digest = hashlib.sha256(name.encode() + b"\0")
+    file.seek(0)
+    while chunk := file.read(1024 * 1024):
+        digest.update(chunk)
+    file.seek(0)
+    return digest.hexdigest()
 
 
 @router.get("/{video_id:int}", response_model=VideoRead, responses=_ITEM)
-async def read_video(session: SessionDep, user: CurrentPrincipal, video_id: IdPath) -> Any:
-    return video_read(await service.get_video(session, requester=user, video_id=video_id))
+async def read_video(
+    session: SessionDep, state: StateDep, user: CurrentPrincipal, video_id: IdPath
+) -> Any:
+    return video_read(
+        await service.get_video(session, requester=user, video_id=video_id), state, user
+    )
 
 
 @router.patch("/{video_id:int}", response_model=VideoRead, responses=_ITEM)
 async def rename_video(
-    session: SessionDep, user: CurrentPrincipal, video_id: IdPath, body: VideoUpdate
+    session: SessionDep,
+    state: StateDep,
+    user: CurrentPrincipal,
+    video_id: IdPath,
+    body: VideoUpdate,
 ) -> Any:
     """Admins rename a video."""
     return video_read(
-        await service.rename(session, requester=user, video_id=video_id, name=body.name)
+        await service.rename(session, requester=user, video_id=video_id, name=body.name),
+        state,
+        user,
     )
 
 
@@ -222,7 +340,9 @@ async def restore_video(
     (402 `plan_required` otherwise), and only within BACKLOT_VIDEO_DELETED_RETENTION_DAYS
     of its deletion (410 `video_purged` after: its file is gone)."""
     return video_read(
-        await service.restore(session, requester=user, video_id=video_id, now=state.clock.now())
+        await service.restore(session, requester=user, video_id=video_id, now=state.clock.now()),
+        state,
+        user,
     )
 
 
@@ -326,6 +446,34 @@ async def _accel_redirect(
             "Cache-Control": "private, max-age=0, must-revalidate",
             **STREAM_HEADERS,
         },
+    )
+
+
+@router.get(
+    "/{video_id:int}/poster",
+    response_class=Response,
+    responses=range_responses("image/jpeg", "The poster frame."),
+)
+async def video_poster(
+    request: Request,
+    state: StateDep,
+    video_id: IdPath,
+    bearer: Annotated[int | None, Depends(bearer_user_id)],
+    token: Annotated[
+        str | None, Query(max_length=4096, description="A poster URL's token.")
+    ] = None,
+) -> Response:
+    """The video's poster frame (JPEG), with a Bearer token or the token of `poster_url`
+    (this video and user only). 404 for a video without one or of another company."""
+    user_id = await scoped_user_id(request, state, bearer, token, POSTER_AUDIENCE, vid=video_id)
+    viewer = await principal_of(request, state, user_id)
+    async with unit_of_work(state.sessionmaker) as session:
+        video = await service.get_video(session, requester=viewer, video_id=video_id)
+        key, name = video.poster_key, video.name
+    if key is None:
+        raise ProblemError(404, "not_found", "This video has no poster.")
+    return await object_response(
+        request, state.storage, key, filename=f"{name}.jpg", cache_control="private, max-age=600"
     )
 
 

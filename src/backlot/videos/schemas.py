@@ -46,6 +46,10 @@ class VideoRead(BaseModel):
     content_type: str | None
     size: int | None
     stream_path: str = Field(description="GET/HEAD it with a Bearer token or a stream token.")
+    duration_seconds: float | None = Field(description="Length of an upload, read at upload.")
+    poster_url: str | None = Field(
+        description="A JPEG frame of an upload, with a token for you and this video (<img src>)."
+    )
     deleted_at: datetime | None
     created_at: datetime
     updated_at: datetime

@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import Corporation, PlanType, User
@@ -17,7 +17,7 @@ from backlot.core.db import after_commit, insert_ignore, on_rollback
 from backlot.core.errors import ProblemError, not_found
 from backlot.core.paging import fetch_page
 from backlot.core.storage import ObjectInfo, ObjectStore
-from backlot.videos.models import VIEW_REWARD_POINTS, Video, VideoViewLog
+from backlot.videos.models import VIEW_REWARD_POINTS, Video, VideoUploadKey, VideoViewLog
 
 
 def _corporation_of(requester: Requester) -> int:
@@ -64,8 +64,11 @@ async def add_uploaded(
     requester: Requester,
     name: str,
     content: ObjectInfo,
+    duration_seconds: float | None = None,
+    poster_key: str | None = None,
 ) -> Video:
-    """The row of a video already in the store; the bytes go if the row does not."""
+    """The row of a video already in the store; the bytes (and poster) go if the row
+    does not."""
     require_corporation_admin(requester)
     video = Video(
         corporation_id=_corporation_of(requester),
@@ -74,11 +77,108 @@ async def add_uploaded(
         content_type=content.content_type,
         size=content.size,
         uploaded_by_id=requester.id,
+        duration_seconds=duration_seconds,
+        poster_key=poster_key,
     )
     session.add(video)
-    on_rollback(session, lambda: store.delete(content.key))
+
+    async def remove() -> None:
+        await store.delete(content.key)
+        if poster_key is not None:
+            await store.delete(poster_key)
+
+    on_rollback(session, remove)
     await session.flush()
     return video
+
+
+def idempotency_conflict() -> ProblemError:
+    return ProblemError(
+        422,
+        "idempotency_key_reused",
+        "This Idempotency-Key was used for another upload (another name or file).",
+    )
+
+
+async def claim_upload_key(
+    session: AsyncSession,
+    *,
+    requester: Requester,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    ttl: timedelta,
+) -> Video | None:
+    """Claim `key` for the requester's upload about to be made: None when claimed (the
+    caller adds the video and `bind_upload_key`s it in the same transaction), else the
+    video an earlier use of the key made. The unique (user, key) insert decides between
+    concurrent retries: the loser waits for the winner's commit, then reads its video."""
+    await session.execute(
+        delete(VideoUploadKey).where(
+            VideoUploadKey.user_id == requester.id,
+            VideoUploadKey.key == key,
+            VideoUploadKey.created_at <= now - ttl,
+        )
+    )
+    return await _earlier(session, requester, key, fingerprint)
+
+
+async def _earlier(
+    session: AsyncSession, requester: Requester, key: str, fingerprint: str
+) -> Video | None:
+    row = (
+        await session.execute(
+            select(VideoUploadKey).where(
+                VideoUploadKey.user_id == requester.id, VideoUploadKey.key == key
+            )
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise idempotency_conflict()
+    video = await session.get(Video, row.video_id)
+    assert video is not None  # the key's row goes with its video (cascade)
+    return video
+
+
+async def bind_upload_key(
+    session: AsyncSession,
+    *,
+    requester: Requester,
+    key: str,
+    fingerprint: str,
+    video: Video,
+    now: datetime,
+    store: ObjectStore,
+) -> Video | None:
+    """Record that `key` made `video`; if a concurrent retry recorded it first, `video`
+    is undone (row now, bytes after the commit) and that retry's video is the answer."""
+    claim = (
+        insert_ignore(session, VideoUploadKey)
+        .values(
+            user_id=requester.id,
+            key=key,
+            fingerprint=fingerprint,
+            video_id=video.id,
+            created_at=now,
+        )
+        .returning(VideoUploadKey.id)
+    )
+    if (await session.execute(claim)).first() is not None:
+        return None
+    earlier = await _earlier(session, requester, key, fingerprint)
+    assert earlier is not None
+    keys = [k for k in (video.object_key, video.poster_key) if k is not None]
+    await session.delete(video)
+    await session.flush()
+
+    async def remove() -> None:
+        for k in keys:
+            await store.delete(k)
+
+    after_commit(session, remove)
+    return earlier
 
 
 async def add_registered(
@@ -164,11 +264,11 @@ async def purge_deleted_videos(
         )
         .where(Video.purged_at.is_(None))
         .values(purged_at=now)
-        .returning(Video.object_key)
+        .returning(Video.object_key, Video.poster_key)
         .execution_options(synchronize_session=False)
     )
     rows = purged.all()
-    keys = [key for (key,) in rows if key is not None]
+    keys = [key for row in rows for key in row if key is not None]
 
     async def remove() -> None:
         for key in keys:
