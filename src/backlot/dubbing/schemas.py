@@ -178,6 +178,16 @@ class LatestAttempt(BaseModel):
     created_at: datetime
 
 
+class AttemptRead(BaseModel):
+    """One of your attempts at a line (my page's history)."""
+
+    job_id: str
+    state: str = Field(description="queued, running, completed or failed")
+    error: str | None
+    scores: Scores | None
+    created_at: datetime
+
+
 class DubbedLine(BaseModel):
     token_id: int
     text: str

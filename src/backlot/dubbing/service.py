@@ -368,6 +368,18 @@ def _rounded(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
 
 
+async def line_attempts(
+    session: AsyncSession, *, user_id: int, line_id: int, limit: int, offset: int
+) -> tuple[list[Job], int]:
+    """The user's own attempts at one line, newest first."""
+    stmt = (
+        select(Job)
+        .where(Job.user_id == user_id, Job.token_id == line_id)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+    )
+    return await fetch_page(session, stmt, limit, offset)
+
+
 async def overview(session: AsyncSession, *, user_id: int) -> Overview:
     mine = Job.user_id == user_id
     grouped = await session.execute(select(Job.state, func.count()).where(mine).group_by(Job.state))
