@@ -87,6 +87,12 @@ class LineUpdate(RequestModel):
     end_time: Seconds | None = None
 
 
+class LineOrder(RequestModel):
+    """Every line of the script, each once, in the new order."""
+
+    token_ids: Annotated[list[IdField], Field(min_length=1, max_length=10_000)]
+
+
 class LineRead(BaseModel):
     id: int
     script_id: int
