@@ -213,6 +213,7 @@ async function startReference() {
   };
   edit.recorder.onstop = () => {
     stream.getTracks().forEach((track) => track.stop());
+    if (!edit.line) return; // signed out meanwhile
     const blob = new Blob(edit.chunks, { type: edit.recorder.mimeType || "audio/webm" });
     preview(blob).catch(failedNear("reference-message"));
   };
@@ -367,5 +368,15 @@ $("#ref-file").addEventListener("change", (event) => {
 $("#ref-save").addEventListener("click", () => saveReference().catch(failedNear("reference-message")));
 i18n.onChange(drawEditor);
 
-window.catalogueEditor = { open: openForEditing, reset: resetEditor };
+// Signed out: no script left open for editing, no microphone left on.
+function closeEditor() {
+  if (edit.recorder && edit.recorder.state === "recording") edit.recorder.stop();
+  $("#ref-record").disabled = false;
+  $("#ref-stop").disabled = true;
+  edit.script = edit.line = null;
+  forgetPreview();
+  resetEditor();
+}
+
+window.catalogueEditor = { open: openForEditing, reset: resetEditor, close: closeEditor };
 resetEditor();

@@ -507,6 +507,11 @@ startSignIn(show, () => {
   if (state.recorder && state.recorder.state === "recording") state.recorder.stop();
   $("#record").disabled = false;
   $("#stop").disabled = true;
+  // The next one to sign in here sees nothing of this user's: history, messages, editor.
+  state.history = null;
+  drawHistory();
+  for (const id of Object.keys(nearby)) sayNear(id, () => "");
+  if (window.catalogueEditor) window.catalogueEditor.close();
 });
 $("#search").addEventListener("submit", (event) => {
   event.preventDefault();
