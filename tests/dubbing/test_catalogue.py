@@ -296,3 +296,36 @@ async def test_a_corporations_scripts_are_its_own(client: AsyncClient, world: Wo
         f"/v1/scripts/{shared['id']}", json={"description": "x"}, headers=b
     )
     assert patched.status_code == 403
+
+
+async def test_editors_reorder_a_scripts_lines_in_one_step(
+    client: AsyncClient, world: World
+) -> None:
+    ours = await script(client, world.admin.headers, title="Order")
+    a, b, c = [await line(client, world.admin.headers, ours["id"], text=t) for t in "ABC"]
+    url = f"/v1/scripts/{ours['id']}/tokens/order"
+    moved = await client.put(url, json={"token_ids": [c["id"], a["id"], b["id"]]}, **_as(world))
+    assert moved.status_code == 200, moved.text
+    assert [t["text"] for t in moved.json()["items"]] == ["C", "A", "B"]
+    listed = await client.get(f"/v1/scripts/{ours['id']}/tokens", headers=world.guest.headers)
+    assert [(t["text"], t["order"]) for t in listed.json()["items"]] == [
+        ("C", 0),
+        ("A", 1),
+        ("B", 2),
+    ]
+    # Every line once, no more, no fewer: else nothing moves.
+    for ids in ([c["id"], a["id"]], [a["id"], a["id"], b["id"]], [a["id"], b["id"], 999999]):
+        refused = await client.put(url, json={"token_ids": ids}, **_as(world))
+        assert (refused.status_code, refused.json()["code"]) == (422, "order_mismatch")
+    assert (await client.put(url, json={"token_ids": []}, **_as(world))).status_code == 422
+    body = {"token_ids": [a["id"], b["id"], c["id"]]}
+    member = await client.put(url, json=body, headers=world.guest.headers)
+    assert member.status_code == 403
+    other = await client.put(url, json=body, headers=world.other_admin.headers)
+    assert (other.status_code, other.json()["code"]) == (404, "script_not_found")
+    listed = await client.get(f"/v1/scripts/{ours['id']}/tokens", headers=world.guest.headers)
+    assert [t["text"] for t in listed.json()["items"]] == ["C", "A", "B"]
+
+
+def _as(world: World) -> dict[str, dict[str, str]]:
+    return {"headers": world.admin.headers}

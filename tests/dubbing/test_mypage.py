@@ -111,3 +111,35 @@ async def test_dubbed_lines_and_overview(
         "average": None,
         "best": None,
     }
+
+
+async def test_a_lines_attempts_are_mine_newest_first_and_paged(
+    client: AsyncClient, settings: Settings, app: FastAPI
+) -> None:
+    world = await build_world(client, settings)
+    film = await script(client, world.admin.headers, title="History")
+    one = await line(client, world.admin.headers, film["id"])
+    two = await line(client, world.admin.headers, film["id"], text="Other")
+    me = world.guest
+    day = datetime(2026, 11, 20, 12, tzinfo=UTC)
+    first = await _job(app, me.id, one["id"], 55.0, day)
+    failed = await _job(app, me.id, one["id"], None, day + timedelta(hours=1))
+    await _job(app, me.id, two["id"], 90.0, day + timedelta(hours=2))  # another line
+    await _job(app, world.admin.id, one["id"], 99.0, day + timedelta(hours=3))  # another user
+
+    url = f"/v1/mypage/my-dubbed-tokens/{one['id']}/attempts"
+    page = (await client.get(url, headers=me.headers)).json()
+    assert page["total"] == 2
+    assert [a["job_id"] for a in page["items"]] == [failed, first]
+    assert page["items"][0]["state"] == "failed" and page["items"][0]["scores"] is None
+    assert page["items"][1]["scores"]["overall"] == 55.0
+    paged = (await client.get(f"{url}?limit=1&offset=1", headers=me.headers)).json()
+    assert [a["job_id"] for a in paged["items"]] == [first] and paged["total"] == 2
+
+    # Another corporation's line is no one's: 404, not an empty list.
+    theirs = await client.get(url, headers=world.other_admin.headers)
+    assert (theirs.status_code, theirs.json()["code"]) == (404, "token_not_found")
+    missing = await client.get("/v1/mypage/my-dubbed-tokens/999999/attempts", headers=me.headers)
+    assert missing.status_code == 404
+    bad = await client.get(f"{url}?limit=0", headers=me.headers)
+    assert bad.status_code == 422

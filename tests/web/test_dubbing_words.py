@@ -70,15 +70,16 @@ async def test_korean_texts_problems_and_a_failed_analysis_in_words(
     await page.set_input_files(
         "#file", {"name": "empty.wav", "mimeType": "audio/wav", "buffer": b""}
     )
-    await page.wait_for_selector("#message:has-text('빈 파일입니다.')")
-    assert "empty" not in (await page.text_content("#message") or "")
+    # Said next to the picker, not under the page's title.
+    await page.wait_for_selector("#practice-message:has-text('빈 파일입니다.')")
+    assert "empty" not in (await page.text_content("#practice-message") or "")
 
     # A silent recording is taken, then the analysis fails: its stage and why, in words.
     silence = tmp_path / "silence.wav"
     silence.write_bytes(wav_bytes(np.zeros(16000, np.float32)))
     await page.set_input_files("#file", str(silence))
     await page.wait_for_selector("#stage:has-text('실패')", timeout=60000)
-    message = await page.text_content("#message")
+    message = await page.text_content("#practice-message")
     assert message == (
         "분석하지 못했습니다. 녹음이 무음이거나 너무 짧습니다. 마이크에 더 가까이에서 다시 녹음하세요."
     )
@@ -87,7 +88,7 @@ async def test_korean_texts_problems_and_a_failed_analysis_in_words(
     await page.select_option("#lang", "en")
     assert await page.text_content("main h1") == "Dubbing studio"
     assert await page.text_content("#stage") == "Failed"
-    assert (await page.text_content("#message") or "").startswith(
+    assert (await page.text_content("#practice-message") or "").startswith(
         "The analysis failed: the recording is silent"
     )
     assert "movie, 0 attempts" in await page.inner_text("#scripts")
@@ -115,8 +116,11 @@ async def test_an_empty_studio_says_what_to_do(server: str, browser: Any) -> Non
     page = await _open(browser, server, admin, "en-US")
     await page.wait_for_selector("#empty:not([hidden])")
     text = await page.inner_text("#empty")
-    assert "API docs" in text and "backlot demo" in text
-    assert await page.get_attribute("#empty a", "href") == "/docs#/dubbing"
+    # The editor is on the page: the empty state leads there, not to the API docs.
+    assert "Edit the catalogue" in text and "backlot demo" not in text
+    await page.click("#empty a")
+    assert await page.evaluate("document.activeElement.id") == "new-title"
+    assert await page.is_visible("#editor")
     await page.context.close()
 
     page = await _open(browser, server, member, "ko-KR")
@@ -125,6 +129,7 @@ async def test_an_empty_studio_says_what_to_do(server: str, browser: Any) -> Non
         "아직 대본이 없습니다. 회사 관리자가 추가하므로 관리자에게 요청하세요."
     )
     assert await page.locator("#empty a").count() == 0
+    assert await page.is_hidden("#editor")
     # A search that finds nothing says so, not that there are no scripts.
     await page.fill("#search input[name=q]", "nothing like this")
     await page.press("#search input[name=q]", "Enter")
@@ -201,7 +206,8 @@ async def test_record_and_stop_by_keyboard(server: str, browser: Any) -> None:
         await page.keyboard.press("Enter")
         # Record is disabled while recording: the focus moves on to Stop, not lost.
         await page.wait_for_function("() => document.activeElement.id === 'stop'")
-        assert await page.text_content("#message") == "녹음 중입니다. 다 마치면 정지를 누르세요."
+        recording = await page.text_content("#practice-message")
+        assert recording == "녹음 중입니다. 다 마치면 정지를 누르세요."
         await page.wait_for_timeout(1000)
         await page.keyboard.press("Enter")
         await page.wait_for_function("() => document.activeElement.id === 'record'")

@@ -14,8 +14,9 @@ from backlot.core.params import Limit, Offset
 from backlot.dubbing import service
 from backlot.dubbing.deps import LineIdPath
 from backlot.dubbing.models import Bookmark
-from backlot.dubbing.presenter import line_read, lines_read
+from backlot.dubbing.presenter import job_result, line_read, lines_read
 from backlot.dubbing.schemas import (
+    AttemptRead,
     BookmarkAdd,
     BookmarkRead,
     DubbedLine,
@@ -93,6 +94,32 @@ async def dubbed_tokens(
     """Lines you attempted, most recent first, with your best and latest scores."""
     items, total = await service.dubbed_lines(session, user_id=user.id, limit=limit, offset=offset)
     return Page[DubbedLine](items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get(
+    "/my-dubbed-tokens/{token_id}/attempts",
+    response_model=Page[AttemptRead],
+    responses=problem_responses(404),
+)
+async def line_attempts(
+    session: SessionDep,
+    user: CurrentPrincipal,
+    line_id: LineIdPath,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Any:
+    """Your attempts at one line, newest first (404 `token_not_found` for a line you
+    cannot see; another user's attempts are never listed)."""
+    line = await service.get_line(session, line_id=line_id, requester=user)
+    items, total = await service.line_attempts(
+        session, user_id=user.id, line_id=line.id, limit=limit, offset=offset
+    )
+    return Page[AttemptRead](
+        items=[AttemptRead.model_validate(job_result(job).model_dump()) for job in items],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get("/overview", response_model=Overview)

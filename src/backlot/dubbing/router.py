@@ -25,6 +25,7 @@ from backlot.dubbing.schemas import (
     ActorCreate,
     ActorRead,
     LineCreate,
+    LineOrder,
     LineRead,
     LineUpdate,
     ScriptCreate,
@@ -181,6 +182,27 @@ async def add_line(
     script = await service.editable_script(session, requester=user, script_id=script_id)
     line = await service.add_line(session, script=script, **body.model_dump())
     return await line_read(session, state=state, line=line, user=user)
+
+
+@scripts_router.put("/{script_id}/tokens/order", response_model=Page[LineRead], responses=_ITEM)
+async def reorder_lines(
+    session: SessionDep,
+    state: StateDep,
+    user: CurrentPrincipal,
+    script_id: IdPath,
+    body: LineOrder,
+) -> Any:
+    """Editors put the lines in a new order in one step (422 `order_mismatch` unless the
+    list names every line of the script once); answers the first page in the new order."""
+    script = await service.editable_script(session, requester=user, script_id=script_id)
+    await service.reorder_lines(session, script=script, line_ids=body.token_ids)
+    lines, total = await service.script_lines(session, script_id=script.id, limit=50, offset=0)
+    return Page[LineRead](
+        items=await lines_read(session, state=state, lines=lines, user=user),
+        total=total,
+        limit=50,
+        offset=0,
+    )
 
 
 @tokens_router.get("/{token_id:int}", response_model=LineRead, responses=_ITEM)

@@ -87,6 +87,12 @@ class LineUpdate(RequestModel):
     end_time: Seconds | None = None
 
 
+class LineOrder(RequestModel):
+    """Every line of the script, each once, in the new order."""
+
+    token_ids: Annotated[list[IdField], Field(min_length=1, max_length=10_000)]
+
+
 class LineRead(BaseModel):
     id: int
     script_id: int
@@ -175,6 +181,16 @@ class LatestAttempt(BaseModel):
     job_id: str
     state: str
     overall: float | None
+    created_at: datetime
+
+
+class AttemptRead(BaseModel):
+    """One of your attempts at a line (my page's history)."""
+
+    job_id: str
+    state: str = Field(description="queued, running, completed or failed")
+    error: str | None
+    scores: Scores | None
     created_at: datetime
 
 

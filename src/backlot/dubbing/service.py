@@ -185,6 +185,20 @@ async def update_line(
     return line
 
 
+async def reorder_lines(session: AsyncSession, *, script: Script, line_ids: list[int]) -> None:
+    """Orders the script's lines as listed (0, 1, 2 ...): the list must name each of its
+    lines once, so a line added meanwhile is not left without a place."""
+    lines = (await session.scalars(select(Line).where(Line.script_id == script.id))).all()
+    if sorted(line_ids) != sorted(line.id for line in lines):
+        raise ProblemError(
+            422, "order_mismatch", "List every line of this script once, in the new order."
+        )
+    place = {line_id: index for index, line_id in enumerate(line_ids)}
+    for line in lines:
+        line.order = place[line.id]
+    await session.flush()
+
+
 async def get_line(session: AsyncSession, *, line_id: int, requester: Requester) -> Line:
     line = await session.get(Line, line_id)
     script = None if line is None else await session.get(Script, line.script_id)
@@ -366,6 +380,18 @@ async def dubbed_lines(
 
 def _rounded(value: Any) -> float | None:
     return None if value is None else round(float(value), 1)
+
+
+async def line_attempts(
+    session: AsyncSession, *, user_id: int, line_id: int, limit: int, offset: int
+) -> tuple[list[Job], int]:
+    """The user's own attempts at one line, newest first."""
+    stmt = (
+        select(Job)
+        .where(Job.user_id == user_id, Job.token_id == line_id)
+        .order_by(Job.created_at.desc(), Job.id.desc())
+    )
+    return await fetch_page(session, stmt, limit, offset)
 
 
 async def overview(session: AsyncSession, *, user_id: int) -> Overview:

@@ -12,6 +12,7 @@ const state = {
   progress: null, // the job's last progress event
   result: null,
   mine: null, // {overview, dubbed, bookmarks}
+  history: null, // {line: {id, text}, items, total}: my attempts at one line
   recorder: null,
   chunks: [],
   source: null,
@@ -19,13 +20,36 @@ const state = {
 };
 
 // The status line, kept as a function so a language switch says it again in the new one.
-function tell(message) {
+function tell(message, tone = "info") {
   state.message = message;
-  say(message());
+  state.tone = tone;
+  say(message(), tone);
 }
 
 function failed(error) {
-  tell(() => i18n.problem(error));
+  tell(() => i18n.problem(error), "error");
+}
+
+// Messages next to the control they are about (a wrong file, a failed attempt), each
+// kept as a function so a language switch says it again: id -> {message, tone}.
+const nearby = {};
+
+function sayNear(id, message, tone = "info") {
+  nearby[id] = { message, tone };
+  const line = document.getElementById(id);
+  line.textContent = message();
+  line.dataset.tone = tone;
+}
+
+const failedNear = (id) => (error) => sayNear(id, () => i18n.problem(error), "error");
+
+function redrawNearby() {
+  for (const [id, { message, tone }] of Object.entries(nearby)) sayNear(id, message, tone);
+}
+
+// Who may edit the catalogue: superusers, and admins of a company (for its scripts).
+function editor(me = shell.me()) {
+  return Boolean(me && (me.is_superuser || (me.role === "admin" && me.corporation)));
 }
 
 const fmt = (value) => (value === null ? "–" : i18n.number(Math.round(value * 10) / 10));
@@ -53,6 +77,7 @@ async function show() {
   $("#login").hidden = signedIn;
   $("#studio").hidden = !signedIn;
   if (!signedIn) return;
+  if (window.catalogueEditor) window.catalogueEditor.reset();
   await Promise.all([searchScripts(), myPage()]);
 }
 
@@ -87,18 +112,26 @@ function drawEmpty(empty) {
   box.hidden = !empty;
   if (!empty) return;
   const me = shell.me();
-  const admin = me && (me.is_superuser || me.role === "admin");
+  const admin = editor(me);
+  let key = "dubbing.empty.member";
+  if (admin) key = "dubbing.empty.admin";
+  else if (me && !me.corporation && !me.is_superuser) key = "dubbing.empty.personal";
   const p = document.createElement("p");
-  if (state.searched) p.textContent = i18n.t("dubbing.noMatch");
-  else p.textContent = i18n.t(admin ? "dubbing.empty.admin" : "dubbing.empty.member");
+  p.textContent = i18n.t(state.searched ? "dubbing.noMatch" : key);
   box.replaceChildren(p);
   if (admin && !state.searched) {
-    const docs = document.createElement("p");
+    // The editor is on this page: lead there, and put the cursor in the title.
+    const next = document.createElement("p");
     const link = document.createElement("a");
-    link.href = "/docs#/dubbing";
-    link.textContent = i18n.t("shell.docs");
-    docs.append(link);
-    box.append(docs);
+    link.href = "#new-title";
+    link.textContent = i18n.t("dubbing.empty.create");
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      $("#new-title").scrollIntoView({ block: "center" });
+      $("#new-title").focus();
+    });
+    next.append(link);
+    box.append(next);
   }
 }
 
@@ -106,6 +139,7 @@ async function openScript(script) {
   state.script = script;
   state.lines = (await api("GET", `/v1/scripts/${script.id}/tokens?limit=100`)).items;
   drawLines();
+  if (window.catalogueEditor) await window.catalogueEditor.open(script, state.lines);
 }
 
 function drawLines() {
@@ -132,6 +166,7 @@ async function openLine(lineId) {
   $("#result").hidden = true;
   $("#progress").hidden = true;
   $("#stage").hidden = true;
+  sayNear("practice-message", () => "");
   drawBookmark();
   tell(() => (line.audio_url ? "" : i18n.t("dubbing.noOriginal")));
   $("#line-text").scrollIntoView({ block: "nearest" });
@@ -145,7 +180,7 @@ async function startRecording() {
   try {
     stream = await navigator.mediaDevices.getUserMedia({ audio: true });
   } catch {
-    return tell(() => i18n.t("dubbing.noMicrophone"));
+    return sayNear("practice-message", () => i18n.t("dubbing.noMicrophone"), "error");
   }
   state.chunks = [];
   state.recorder = new MediaRecorder(stream);
@@ -155,13 +190,13 @@ async function startRecording() {
   state.recorder.onstop = () => {
     stream.getTracks().forEach((track) => track.stop());
     const blob = new Blob(state.chunks, { type: state.recorder.mimeType || "audio/webm" });
-    send(blob, "recording.webm").catch(failed);
+    send(blob, "recording.webm").catch(failedNear("practice-message"));
   };
   state.recorder.start();
   $("#record").disabled = true;
   $("#stop").disabled = false;
   $("#stop").focus(); // Record is disabled now: focus must not be lost with it
-  tell(() => i18n.t("dubbing.recording"));
+  sayNear("practice-message", () => i18n.t("dubbing.recording"));
 }
 
 function stopRecording() {
@@ -174,9 +209,10 @@ function stopRecording() {
 async function send(blob, name) {
   const form = new FormData();
   form.append("file", blob, name);
-  tell(() => i18n.t("dubbing.uploading"));
+  clearResult(); // the scores on the page are the previous attempt's: not this one's
+  sayNear("practice-message", () => i18n.t("dubbing.uploading"));
   const job = await api("POST", `/v1/tokens/${state.line.id}/upload-audio`, form);
-  tell(() => "");
+  sayNear("practice-message", () => "");
   follow(job);
 }
 
@@ -190,6 +226,14 @@ function reasonKey(reason) {
   if (/unreadable|no audio/.test(text)) return "dubbing.reason.unreadable";
   if (/reference/.test(text)) return "dubbing.reason.noReference";
   return "dubbing.reason.other";
+}
+
+function clearResult() {
+  state.result = null;
+  $("#result").hidden = true;
+  $("#scores").replaceChildren();
+  $("#remarks").replaceChildren();
+  plot(null);
 }
 
 function follow(job) {
@@ -207,11 +251,15 @@ function follow(job) {
     drawProgress();
     if (data.state === "completed") {
       source.close();
-      showResult(job.result_url).catch(failed);
+      showResult(job.result_url).catch(failedNear("practice-message"));
     } else if (data.state === "failed") {
       source.close();
-      tell(() => i18n.t("dubbing.failed", { reason: i18n.t(reasonKey(data.reason)) }));
+      clearResult(); // no old scores left standing as if they were this attempt's
+      $("#progress").hidden = true;
+      const reason = reasonKey(data.reason);
+      sayNear("practice-message", () => i18n.t("dubbing.failed", { reason: i18n.t(reason) }), "error");
       myPage().catch(failed); // the attempt counts on my page too
+      showHistory(state.line).catch(failed);
     }
   };
   for (const name of ["queued", "decoding", "analysing", "retrying", "completed", "failed"]) {
@@ -230,7 +278,8 @@ function drawProgress() {
 async function showResult(url) {
   state.result = await api("GET", url);
   drawResult();
-  await myPage();
+  sayNear("practice-message", () => i18n.t("dubbing.scored"), "success");
+  await Promise.all([myPage(), showHistory(state.line)]);
 }
 
 function drawResult() {
@@ -316,18 +365,105 @@ function drawMine() {
       ? i18n.t("dubbing.overview", counts)
       : i18n.t("dubbing.overviewBest", { ...counts, best: fmt(best) });
   $("#dubbed").replaceChildren(
-    ...dubbed.map((d) =>
-      item(
+    ...dubbed.map((d) => {
+      const li = item(
         i18n.t("dubbing.dubbedLine", { text: d.text, best: fmt(d.best_overall), attempts: i18n.number(d.attempts) }),
         () => openLine(d.token_id),
         { line: d.token_id },
-      ),
-    ),
+      );
+      const button = document.createElement("button");
+      button.type = "button";
+      button.textContent = i18n.t("dubbing.history.button");
+      button.setAttribute("aria-label", i18n.t("dubbing.history.named", { text: d.text }));
+      button.addEventListener("click", () =>
+        showHistory({ id: d.token_id, text: d.text })
+          .then(() => $("#history-heading").focus())
+          .catch(failed),
+      );
+      li.append(button);
+      return li;
+    }),
   );
+  $("#dubbed-empty").hidden = dubbed.length > 0;
+  $("#bookmarks-empty").hidden = bookmarks.length > 0;
+  trend(overview.by_day);
   $("#bookmarks").replaceChildren(
     ...bookmarks.map((b) => item(b.token.text, () => openLine(b.token.id), { line: b.token.id })),
   );
   drawBookmark();
+}
+
+// The overall score over time: the average of each day's scored attempts, on a canvas
+// (like the pitch plot); its label says the same in words for screen readers.
+function trend(days) {
+  const canvas = $("#trend");
+  canvas.hidden = !days.length;
+  const context = canvas.getContext("2d");
+  context.clearRect(0, 0, canvas.width, canvas.height);
+  if (!days.length) return;
+  const day = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    dateStyle: "medium",
+    timeZone: "UTC",
+  });
+  const words = days.map((d) => `${day.format(new Date(d.date))} ${fmt(d.average_overall)}`).join(", ");
+  canvas.setAttribute("aria-label", i18n.t("dubbing.trend", { days: words }));
+  const [left, right, top, bottom] = [36, canvas.width - 12, 10, canvas.height - 20];
+  const x = (i) => (days.length === 1 ? (left + right) / 2 : left + (i / (days.length - 1)) * (right - left));
+  const y = (v) => bottom - (v / 100) * (bottom - top);
+  context.strokeStyle = "#dde1e8";
+  context.fillStyle = "#4a5160";
+  context.font = "11px sans-serif";
+  context.lineWidth = 1;
+  for (const mark of [0, 50, 100]) {
+    context.beginPath();
+    context.moveTo(left, y(mark));
+    context.lineTo(right, y(mark));
+    context.stroke();
+    context.fillText(String(mark), 6, y(mark) + 4);
+  }
+  context.strokeStyle = "#1f4fb8";
+  context.fillStyle = "#1f4fb8";
+  context.lineWidth = 2;
+  context.beginPath();
+  days.forEach((d, i) => (i ? context.lineTo(x(i), y(d.average_overall)) : context.moveTo(x(i), y(d.average_overall))));
+  context.stroke();
+  days.forEach((d, i) => {
+    context.beginPath();
+    context.arc(x(i), y(d.average_overall), 4, 0, 2 * Math.PI);
+    context.fill();
+  });
+}
+
+// My attempts at one line, newest first, a page at a time.
+async function showHistory(line, more = false) {
+  if (!line) return;
+  const offset = more && state.history ? state.history.items.length : 0;
+  const page = await api("GET", `/v1/mypage/my-dubbed-tokens/${line.id}/attempts?limit=20&offset=${offset}`);
+  const before = more && state.history ? state.history.items : [];
+  state.history = { line: { id: line.id, text: line.text }, items: [...before, ...page.items], total: page.total };
+  drawHistory();
+}
+
+function drawHistory() {
+  const history = state.history;
+  $("#history").hidden = !history;
+  if (!history) return;
+  $("#history-heading").textContent = i18n.t("dubbing.history.title", { text: history.line.text });
+  $("#history-heading").tabIndex = -1;
+  $("#attempts tbody").replaceChildren(
+    ...history.items.map((attempt) => {
+      const tr = document.createElement("tr");
+      const when = document.createElement("td");
+      const result = document.createElement("td");
+      when.textContent = i18n.date(attempt.created_at);
+      if (attempt.scores) result.textContent = i18n.t("dubbing.history.score", { overall: fmt(attempt.scores.overall) });
+      else if (attempt.state === "failed") result.textContent = i18n.t("dubbing.history.failed");
+      else result.textContent = i18n.t("dubbing.history.waiting");
+      tr.append(when, result);
+      return tr;
+    }),
+  );
+  $("#history-more").hidden = history.items.length >= history.total;
 }
 
 const bookmarked = () =>
@@ -360,24 +496,32 @@ i18n.onChange(() => {
   drawProgress();
   drawResult();
   drawMine();
-  say(state.message());
+  drawHistory();
+  redrawNearby();
+  say(state.message(), state.tone);
 });
+$("#history-more").addEventListener("click", () => showHistory(state.history && state.history.line, true).catch(failed));
 // The session ended: no job to follow, no microphone left open.
 startSignIn(show, () => {
   if (state.source) state.source.close();
   if (state.recorder && state.recorder.state === "recording") state.recorder.stop();
   $("#record").disabled = false;
   $("#stop").disabled = true;
+  // The next one to sign in here sees nothing of this user's: history, messages, editor.
+  state.history = null;
+  drawHistory();
+  for (const id of Object.keys(nearby)) sayNear(id, () => "");
+  if (window.catalogueEditor) window.catalogueEditor.close();
 });
 $("#search").addEventListener("submit", (event) => {
   event.preventDefault();
   searchScripts().catch(failed);
 });
-$("#record").addEventListener("click", () => startRecording().catch(failed));
+$("#record").addEventListener("click", () => startRecording().catch(failedNear("practice-message")));
 $("#stop").addEventListener("click", stopRecording);
 $("#file").addEventListener("change", (event) => {
   const file = event.target.files[0];
-  if (file) send(file, file.name).catch(failed);
+  if (file) send(file, file.name).catch(failedNear("practice-message"));
   event.target.value = ""; // the same file may be chosen again
 });
 $("#bookmark").addEventListener("click", () => toggleBookmark().catch(failed));
