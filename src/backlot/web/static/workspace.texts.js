@@ -6,6 +6,7 @@ i18n.add({
   en: {
     "workspace.title": "Workspace",
     "workspace.offline": "offline",
+    "workspace.reconnecting": "reconnecting…",
     "workspace.live": "live",
     "workspace.rooms": "Rooms",
     "workspace.roomId": "Room id",
@@ -48,6 +49,7 @@ i18n.add({
   ko: {
     "workspace.title": "워크스페이스",
     "workspace.offline": "오프라인",
+    "workspace.reconnecting": "다시 연결하는 중…",
     "workspace.live": "연결됨",
     "workspace.rooms": "방",
     "workspace.roomId": "방 ID",
