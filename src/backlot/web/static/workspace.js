@@ -47,9 +47,10 @@ const TOOLBOX = {
   ],
 };
 
-function tell(message) {
+function tell(message, tone) {
   state.message = message;
-  say(message());
+  state.tone = tone;
+  say(message(), tone);
 }
 
 // What the room socket said went wrong (an ERROR frame's or a close reason's code), in
@@ -526,6 +527,13 @@ async function openRoom() {
   reconnect(null);
 }
 
+// The server's rule for room ids (1-64 of A-Z a-z 0-9 _ -), each way of breaking it named.
+function roomIdProblem(id) {
+  if (id.length > 64) return "workspace.roomIdTooLong";
+  if (!/^[A-Za-z0-9_-]+$/.test(id)) return "workspace.roomIdCharacters";
+  return null;
+}
+
 // Drawn on every change of the session (startSignIn): the room list, or the room. Signed
 // out, the list offers the sign-in form; a room asks for it only when it refuses us.
 async function show() {
@@ -537,6 +545,8 @@ async function show() {
     else if (!state.needsSignIn) tell(() => "");
     return loadRooms();
   }
+  const badId = roomIdProblem(roomId);
+  if (badId) return tell(() => i18n.t(badId), "error"); // said at once, with the real reason
   if (signedIn && state.needsSignIn) {
     state.needsSignIn = false;
     $("#login").hidden = true;
@@ -573,11 +583,12 @@ retitle();
 i18n.apply($("#main"));
 i18n.onChange(() => {
   retitle();
-  setOnline(state.online);
+  if (state.reconnecting) setReconnecting();
+  else setOnline(state.online);
   render();
   drawActivity();
   drawRooms();
-  say(state.message());
+  say(state.message(), state.tone);
   redrawEditor();
 });
 $("#join").addEventListener("submit", join);
