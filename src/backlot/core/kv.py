@@ -26,6 +26,10 @@ class KeyValueCache(Protocol):
 
     async def delete(self, key: str) -> None: ...
 
+    async def pop(self, key: str) -> str | None:
+        """Get and delete in one step: of two takers (even in two processes) one wins."""
+        ...
+
 
 class MemoryKeyValueCache:
     def __init__(self, clock: Clock, max_entries: int = 10_000) -> None:
@@ -58,6 +62,11 @@ class MemoryKeyValueCache:
     async def delete(self, key: str) -> None:
         self._entries.pop(key, None)
 
+    async def pop(self, key: str) -> str | None:
+        value = await self.get(key)  # no await between the read and the delete below
+        self._entries.pop(key, None)
+        return value
+
 
 def _ms(ttl: timedelta | None) -> int | None:
     return None if ttl is None else max(1, int(ttl.total_seconds() * 1000))
@@ -80,6 +89,10 @@ class RedisKeyValueCache:
 
     async def delete(self, key: str) -> None:
         await self._redis.delete(self._prefix + key)
+
+    async def pop(self, key: str) -> str | None:
+        value: bytes | None = await self._redis.getdel(self._prefix + key)  # type: ignore[assignment]
+        return None if value is None else value.decode()
 
 
 def build_kv_cache(redis: Redis | None, clock: Clock, prefix: str = "") -> KeyValueCache:

@@ -344,6 +344,12 @@ class Settings(BaseSettings):
         le=1000,
         description="Seats of one room one client address (anonymous) or user may take (4429).",
     )
+    workspace_ticket_seconds: float = Field(
+        30,
+        gt=0,
+        le=600,
+        description="How long a workspace join ticket (POST .../ticket) stays usable, once.",
+    )
     workspace_room_snapshot_quota_bytes: int = Field(
         64 * 1024 * 1024,
         ge=1024,

@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.websockets import WebSocket
 
-from backlot.accounts.deps import live_principal
+from backlot.accounts.deps import cached_principal, live_principal
 from backlot.accounts.principal import Principal
 from backlot.core.db import unit_of_work
 from backlot.core.errors import ProblemError
@@ -27,6 +27,7 @@ from backlot.workspace.refusals import (
     check_since,
 )
 from backlot.workspace.runtime import WorkspaceRuntime
+from backlot.workspace.tickets import redeem
 
 
 @dataclass
@@ -61,10 +62,13 @@ async def admit(websocket: WebSocket, runtime: WorkspaceRuntime, room_id: str) -
         raise Refused(CLOSE_BAD_REQUEST, exc.code, exc.detail) from None
     nickname = check_nickname(params.get("nickname"))
     since = check_since(params.get("since"))
-    token = params.get("token")
-    requester, expires_at = None, None
+    token, ticket = params.get("token"), params.get("ticket")
+    requester: Principal | None = None
+    expires_at: datetime | None = None
     async with unit_of_work(state.sessionmaker) as session:
-        if token is not None:
+        if ticket is not None:
+            requester = await _redeem(runtime, ticket, room_id)
+        elif token is not None:
             requester, expires_at = await authenticate(runtime, token)
         room = await service.find_room(session, room_id)
         if room is None:
@@ -83,6 +87,24 @@ async def admit(websocket: WebSocket, runtime: WorkspaceRuntime, room_id: str) -
         raise Refused(CLOSE_NOT_FOUND, "room_not_found", "Room not found.")
     client_id = "c" + secrets.token_hex(8)
     return Admission(room_id, room, client_id, nickname, since, requester, expires_at, holder)
+
+
+async def _redeem(runtime: WorkspaceRuntime, ticket: str, room_id: str) -> Principal:
+    """A ticket's user, once, for the room it was issued for (4401 otherwise). A ticket
+    socket has no token to expire; it still closes when the user's session ends."""
+    grant = await redeem(runtime.state.kv, ticket)
+    if grant is None or grant.room_id != room_id:
+        raise Refused(
+            CLOSE_UNAUTHORIZED,
+            "invalid_ticket",
+            "This join ticket is unknown, expired, used or for another room; ask for a new one.",
+        )
+    try:
+        return await cached_principal(
+            runtime.principals, runtime.state, grant.user_id, grant.generation
+        )
+    except ProblemError as exc:
+        raise Refused(CLOSE_UNAUTHORIZED, exc.code, exc.detail) from None
 
 
 async def _create(

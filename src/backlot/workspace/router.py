@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request, WebSocket
+from fastapi import APIRouter, Depends, Path, Query, Request, WebSocket
 
 from backlot.accounts.deps import CurrentPrincipal, bearer_user_id, principal_of
 from backlot.accounts.principal import Principal
@@ -14,8 +15,9 @@ from backlot.core.errors import problem_responses
 from backlot.core.paging import Page, page_of
 from backlot.core.params import Limit, Offset
 from backlot.core.state import app_state
-from backlot.workspace import service
-from backlot.workspace.commits import Author, apply_commit
+from backlot.workspace import service, tickets
+from backlot.workspace.closing import announce_deleted
+from backlot.workspace.commits import Author, apply_commit, snapshot_key
 from backlot.workspace.deps import RuntimeDep
 from backlot.workspace.models import WorkspaceRoom, WorkspaceSnapshot
 from backlot.workspace.runtime import WorkspaceRuntime
@@ -25,8 +27,10 @@ from backlot.workspace.schemas import (
     RoomCreate,
     RoomDetail,
     RoomRead,
+    RoomUpdate,
     SnapshotDetail,
     SnapshotRead,
+    TicketRead,
 )
 from backlot.workspace.snapshots import xml_of
 from backlot.workspace.socket import WorkspaceSocket
@@ -114,6 +118,58 @@ async def get_room(
     room = await service.get_room(session, requester=requester, room_id=room_id)
     users = [OnlineUser(**user) for user in await runtime.presence.users(room.room_id)]
     return RoomDetail(**dict(room_read(room)), users=users)
+
+
+_MANAGE = {**_ITEM, **problem_responses(401, 403)}
+
+
+@router.patch("/{room_id}", response_model=RoomRead, responses=_MANAGE)
+async def update_room(
+    session: SessionDep, requester: CurrentPrincipal, room_id: RoomPath, body: RoomUpdate
+) -> Any:
+    """Rename a room (`title`) or change its `max_users`: its creator, an admin of its
+    corporation or a superuser (403 `not_room_owner` for other members; 404 for those
+    who may not enter it)."""
+    room = await service.get_managed_room(session, requester=requester, room_id=room_id)
+    await service.update_room(session, room, title=body.title, max_users=body.max_users)
+    return room_read(room)
+
+
+@router.delete("/{room_id}", status_code=204, responses=_MANAGE)
+async def delete_room(
+    state: StateDep,
+    requester: CurrentPrincipal,
+    room_id: RoomPath,
+    reason: Annotated[str, Query(max_length=200)] = "",
+) -> None:
+    """Delete a room and its history, as PATCH decides who may. Everyone in it is
+    disconnected (error `room_deleted`, close 4410, with the `reason` given)."""
+    async with state.sessionmaker() as session, session.begin():
+        room = await service.get_managed_room(session, requester=requester, room_id=room_id)
+        await service.delete_room(session, room)
+    await state.kv.delete(snapshot_key(room_id))
+    await announce_deleted(
+        state.bus, room_id, "".join(c for c in reason if c.isprintable()).strip()
+    )
+
+
+@router.post(
+    "/{room_id}/ticket",
+    status_code=201,
+    response_model=TicketRead,
+    responses={**_ITEM, **problem_responses(401)},
+)
+async def join_ticket(
+    session: SessionDep, state: StateDep, requester: CurrentPrincipal, room_id: RoomPath
+) -> Any:
+    """A join ticket: connect with `?ticket=` instead of `?token=`, so no access token
+    sits in a URL. Good once, for you and this room, for BACKLOT_WORKSPACE_TICKET_SECONDS
+    (30 s); a socket refuses a used, expired or foreign one (4401 `invalid_ticket`)."""
+    room = await service.get_room(session, requester=requester, room_id=room_id)
+    ttl = state.settings.workspace_ticket_seconds
+    grant = tickets.Ticket(requester.id, room.room_id, requester.session_generation)
+    ticket = await tickets.issue(state.kv, grant, timedelta(seconds=ttl))
+    return TicketRead(ticket=ticket, expires_in=ttl, socket_path=f"/ws/workspace/{room_id}/")
 
 
 @router.get("/{room_id}/snapshots", response_model=Page[SnapshotRead], responses=_ITEM)

@@ -17,6 +17,7 @@ from backlot.core.background import BackgroundLoops, shut_down
 from backlot.core.cache import RowCache
 from backlot.core.locks import Lock, LockStore, build_lock_store
 from backlot.core.presence import Presence
+from backlot.workspace.closing import RoomSockets
 from backlot.workspace.commits import CommitTurns
 from backlot.workspace.hub import room_channel, room_hub
 from backlot.workspace.presence import RoomPresence
@@ -63,6 +64,7 @@ class WorkspaceRuntime:
         self.turns = CommitTurns(self.leases)
         self.hub = room_hub(state.bus)
         self.signed_in = SignedInSockets()
+        self.rooms = RoomSockets()
         self.loops = BackgroundLoops()
 
     @property
@@ -115,6 +117,9 @@ class WorkspaceRuntime:
             "workspace session ends",
             partial(self.signed_in.listen, self.state.bus),
             lambda: 1.0,
+        )
+        self.loops.repeat(
+            "workspace room deletions", partial(self.rooms.listen, self.state.bus), lambda: 1.0
         )
 
     async def stop(self) -> None:

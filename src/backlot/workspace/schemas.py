@@ -39,6 +39,19 @@ class RoomCreate(RequestModel):
     )
 
 
+class RoomUpdate(RequestModel):
+    title: Title | None = None
+    max_users: int | None = Field(
+        None, ge=1, le=1000, description="Seats already taken stay; new joiners see the limit."
+    )
+
+
+class TicketRead(BaseModel):
+    ticket: str = Field(description="Connect with ?ticket=<this>: good once, for you only.")
+    expires_in: float = Field(description="Seconds the ticket stays usable.")
+    socket_path: str
+
+
 class OnlineUser(BaseModel):
     clientId: str  # noqa: N815 - the socket protocol's names
     nickname: str

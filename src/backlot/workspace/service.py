@@ -11,13 +11,13 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.principal import Requester
 from backlot.core.db import insert_ignore
-from backlot.core.errors import ProblemError, bad_request, conflict, not_found
+from backlot.core.errors import ProblemError, bad_request, conflict, forbidden, not_found
 from backlot.core.paging import fetch_page
 from backlot.workspace.models import Visibility, WorkspaceRoom, WorkspaceSnapshot
 
@@ -203,3 +203,51 @@ async def get_snapshot(
     if snapshot is None:
         raise not_found("Snapshot", code="snapshot_not_found")
     return snapshot
+
+
+def may_manage(room: WorkspaceRoom, requester: Requester) -> bool:
+    """Rename, resize or delete: the room's creator, an admin of its corporation, or a
+    superuser."""
+    if requester.is_superuser or room.created_by_id == requester.id:
+        return True
+    return (
+        room.corporation_id is not None
+        and requester.is_corporation_admin
+        and requester.corporation_id == room.corporation_id
+    )
+
+
+async def get_managed_room(
+    session: AsyncSession, *, requester: Requester, room_id: str
+) -> WorkspaceRoom:
+    """404 for a room the requester may not enter, 403 `not_room_owner` for one they may
+    enter but not manage."""
+    room = await get_room(session, requester=requester, room_id=room_id)
+    if not may_manage(room, requester):
+        raise forbidden(
+            "Only the room's creator or an admin of its company may change it.",
+            code="not_room_owner",
+        )
+    return room
+
+
+async def update_room(
+    session: AsyncSession,
+    room: WorkspaceRoom,
+    *,
+    title: str | None,
+    max_users: int | None,
+) -> WorkspaceRoom:
+    if title is not None:
+        room.title = title
+    if max_users is not None:
+        room.max_users = max_users
+    await session.flush()
+    return room
+
+
+async def delete_room(session: AsyncSession, room: WorkspaceRoom) -> None:
+    """The room and its snapshots (deleted explicitly: SQLite may run without foreign keys)."""
+    await session.execute(delete(WorkspaceSnapshot).where(WorkspaceSnapshot.room_id == room.id))
+    await session.delete(room)
+    await session.flush()

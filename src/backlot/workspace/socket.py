@@ -37,6 +37,7 @@ from backlot.workspace.protocol import (
 from backlot.workspace.refusals import (
     CLOSE_ERROR,
     CLOSE_FULL,
+    CLOSE_GONE,
     CLOSE_IDLE,
     CLOSE_POLICY,
     CLOSE_TOO_BIG,
@@ -69,6 +70,7 @@ class WorkspaceSocket:
         requester = admission.requester
         if requester is not None:
             self.runtime.signed_in.add(requester.id, self.end_session)
+        self.runtime.rooms.add(self.room_id, self.room_deleted)
         peer: Peer | None = None
         watch: asyncio.Task[None] | None = None
         try:
@@ -91,6 +93,7 @@ class WorkspaceSocket:
             log.exception("workspace socket %s failed", admission.client_id)
             await self.sender.close(CLOSE_ERROR, "internal error")
         finally:
+            self.runtime.rooms.discard(self.room_id, self.room_deleted)
             if requester is not None:
                 self.runtime.signed_in.discard(requester.id, self.end_session)
             if watch is not None:
@@ -135,6 +138,12 @@ class WorkspaceSocket:
         """The user's session ended (on any process): stop listening and editing now."""
         self.sender.error("session_ended", f"Your session ended ({reason}); sign in again.")
         await self.sender.close(CLOSE_UNAUTHORIZED, "session_ended")
+
+    async def room_deleted(self, reason: str) -> None:
+        """The room was deleted (on any process): nothing is left to edit here."""
+        message = "This room was deleted" + (f" ({reason})." if reason else ".")
+        self.sender.error("room_deleted", message)
+        await self.sender.close(CLOSE_GONE, "room_deleted")
 
     async def _watch_token(self, peer: Peer) -> None:
         """Close when the access token expires; an AUTH meanwhile moves the deadline."""

@@ -47,9 +47,10 @@ const TOOLBOX = {
   ],
 };
 
-function tell(message) {
+function tell(message, tone) {
   state.message = message;
-  say(message());
+  state.tone = tone;
+  say(message(), tone);
 }
 
 // What the room socket said went wrong (an ERROR frame's or a close reason's code), in
@@ -214,10 +215,40 @@ function decorate() {
 
 // --- the protocol --------------------------------------------------------------------
 
-function connect(since) {
+// A signed-in page joins with a single-use ticket, so its access token never sits in a
+// socket URL (proxies and logs keep URLs). When the API refuses one, the socket is asked
+// with the token and says why in its own words; when the server cannot be reached, the
+// page retries later as for a dropped socket.
+async function ticketFor() {
+  try {
+    const path = `/v1/workspace/rooms/${encodeURIComponent(roomId)}/ticket`;
+    return (await api("POST", path)).ticket;
+  } catch (error) {
+    if (error && error.problem) return null;
+    throw error;
+  }
+}
+
+function retryLater(since) {
+  if (state.stopped) return;
+  setReconnecting();
+  setTimeout(() => connect(since), state.retryMs);
+  state.retryMs = Math.min(state.retryMs * 2, 10000);
+}
+
+async function connect(since) {
   const params = new URLSearchParams({ nickname: state.nickname });
   const token = browserSession.token();
-  if (token) params.set("token", token); // members rooms need it
+  let ticket = null;
+  if (token) {
+    try {
+      ticket = await ticketFor();
+    } catch (error) {
+      return retryLater(since);
+    }
+  }
+  if (ticket) params.set("ticket", ticket);
+  else if (token) params.set("token", token); // members rooms need one or the other
   state.token = token;
   if (since) params.set("since", String(since));
   const scheme = location.protocol === "https:" ? "wss" : "ws";
@@ -225,6 +256,9 @@ function connect(since) {
   const ws = new WebSocket(url);
   state.ws = ws;
   ws.onmessage = (message) => receive(JSON.parse(message.data));
+  ws.onopen = () => {
+    state.ticketRetried = false;
+  };
   ws.onclose = (closed) => {
     if (state.ws !== ws) return;
     setOnline(false);
@@ -238,9 +272,7 @@ function connect(since) {
       $("#join").hidden = false;
       return;
     }
-    if (state.stopped) return;
-    setTimeout(() => connect(state.seq), state.retryMs);
-    state.retryMs = Math.min(state.retryMs * 2, 10000);
+    retryLater(state.seq);
   };
 }
 
@@ -260,6 +292,11 @@ function renewToken() {
 // session's cookie; otherwise the sign-in form comes, and a sign-in reconnects (show).
 async function refusedSignIn(code) {
   if (code === "token_expired" && state.token && (await browserSession.renew())) {
+    return reconnect(state.seq);
+  }
+  // A ticket lapses after seconds (a slow network); one new ticket is worth a try.
+  if (code === "invalid_ticket" && !state.ticketRetried) {
+    state.ticketRetried = true;
     return reconnect(state.seq);
   }
   if (code === "session_ended" || code === "token_expired") await browserSession.renew();
@@ -386,11 +423,28 @@ async function redrawEditor() {
 
 // --- the page ------------------------------------------------------------------------
 
+// What people call a block: its own text ("repeat 10 times"), not Blockly's type name.
+function blockName(block) {
+  const text = block.toString(40).trim();
+  return text || block.type;
+}
+
 function setOnline(online) {
   state.online = online;
+  state.reconnecting = false;
   const pill = $("#connection");
   pill.textContent = i18n.t(online ? "workspace.live" : "workspace.offline");
   pill.classList.toggle("online", online);
+  pill.classList.remove("reconnecting");
+}
+
+// Lost the connection but trying again (with back-off): said, so no one edits blind.
+function setReconnecting() {
+  state.reconnecting = true;
+  const pill = $("#connection");
+  pill.textContent = i18n.t("workspace.reconnecting");
+  pill.classList.remove("online");
+  pill.classList.add("reconnecting");
 }
 
 function person(color, text) {
@@ -416,7 +470,7 @@ function render() {
     ...[...state.locks.entries()].map(([blockId, lock]) => {
       const holder = state.users.get(lock.owner);
       const block = state.workspace && state.workspace.getBlockById(blockId);
-      const what = block ? block.type : blockId;
+      const what = block ? blockName(block) : blockId;
       const item = person(holder ? holder.color : "#999", `${what}: ${lock.nickname}`);
       item.dataset.blockId = blockId;
       return item;
@@ -462,6 +516,7 @@ function join(event) {
 
 async function openRoom() {
   $("#room").hidden = false;
+  $("#pills").hidden = false;
   if (!state.workspace) {
     await loadBlocklyMessages(i18n.lang());
     startEditor();
@@ -470,6 +525,13 @@ async function openRoom() {
   state.version = 0;
   state.stopped = false;
   reconnect(null);
+}
+
+// The server's rule for room ids (1-64 of A-Z a-z 0-9 _ -), each way of breaking it named.
+function roomIdProblem(id) {
+  if (id.length > 64) return "workspace.roomIdTooLong";
+  if (!/^[A-Za-z0-9_-]+$/.test(id)) return "workspace.roomIdCharacters";
+  return null;
 }
 
 // Drawn on every change of the session (startSignIn): the room list, or the room. Signed
@@ -483,6 +545,8 @@ async function show() {
     else if (!state.needsSignIn) tell(() => "");
     return loadRooms();
   }
+  const badId = roomIdProblem(roomId);
+  if (badId) return tell(() => i18n.t(badId), "error"); // said at once, with the real reason
   if (signedIn && state.needsSignIn) {
     state.needsSignIn = false;
     $("#login").hidden = true;
@@ -519,11 +583,12 @@ retitle();
 i18n.apply($("#main"));
 i18n.onChange(() => {
   retitle();
-  setOnline(state.online);
+  if (state.reconnecting) setReconnecting();
+  else setOnline(state.online);
   render();
   drawActivity();
   drawRooms();
-  say(state.message());
+  say(state.message(), state.tone);
   redrawEditor();
 });
 $("#join").addEventListener("submit", join);

@@ -6,6 +6,9 @@ i18n.add({
   en: {
     "workspace.title": "Workspace",
     "workspace.offline": "offline",
+    "workspace.reconnecting": "reconnecting…",
+    "workspace.roomIdTooLong": "This room name is too long: room names have at most 64 characters.",
+    "workspace.roomIdCharacters": "Room names use only letters, digits, dashes and underscores.",
     "workspace.live": "live",
     "workspace.rooms": "Rooms",
     "workspace.roomId": "Room id",
@@ -48,6 +51,9 @@ i18n.add({
   ko: {
     "workspace.title": "워크스페이스",
     "workspace.offline": "오프라인",
+    "workspace.reconnecting": "다시 연결하는 중…",
+    "workspace.roomIdTooLong": "방 이름이 너무 깁니다. 방 이름은 64자까지 쓸 수 있습니다.",
+    "workspace.roomIdCharacters": "방 이름에는 영문자, 숫자, 대시(-), 밑줄(_)만 쓸 수 있습니다.",
     "workspace.live": "연결됨",
     "workspace.rooms": "방",
     "workspace.roomId": "방 ID",
