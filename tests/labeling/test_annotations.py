@@ -282,7 +282,9 @@ async def test_admins_restore_a_version_under_the_lock(client: AsyncClient, worl
     )
     admin_token = await lock(client, world.admin, project, "a.jpg")
     missing = await client.post(
-        url.replace("/versions/1/", "/versions/9/"), json={"token": admin_token}, headers=world.admin.headers
+        url.replace("/versions/1/", "/versions/9/"),
+        json={"token": admin_token},
+        headers=world.admin.headers,
     )
     assert (missing.status_code, missing.json()["code"]) == (404, "no_annotation")
     restored = await client.post(url, json={"token": admin_token}, headers=world.admin.headers)
