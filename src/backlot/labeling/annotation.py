@@ -42,14 +42,15 @@ def set_labels(
 ) -> None:
     require_corporation_admin(requester)
     if len(labels) > settings.labeling_max_labels:
-        raise _invalid(
+        raise ProblemError(
+            422,
             "too_many_labels",
             f"A label set has at most {settings.labeling_max_labels} labels.",
             limit=settings.labeling_max_labels,
         )
     names = [label.name for label in labels]
     if len(set(names)) != len(names):
-        raise _invalid("duplicate_label", "Each label name may appear once.")
+        raise ProblemError(422, "duplicate_label", "Each label name may appear once.")
     project.labels = [{"name": label.name, "color": label.color.lower()} for label in labels]
 
 
@@ -114,10 +115,6 @@ async def list_versions(
 # --- checking shapes ------------------------------------------------------------------
 
 
-def _invalid(code: str, detail: str, **extra: Any) -> ProblemError:
-    return ProblemError(422, code, detail, **extra)
-
-
 def _bounds(shape: RectShape | PolygonShape) -> tuple[float, float, float, float]:
     if isinstance(shape, RectShape):
         return shape.x, shape.y, shape.x + shape.w, shape.y + shape.h
@@ -135,7 +132,8 @@ def check_shapes(
 ) -> list[dict[str, Any]]:
     """The shapes as stored, or 422 naming the first shape at fault (`index`)."""
     if len(shapes) > settings.labeling_max_shapes:
-        raise _invalid(
+        raise ProblemError(
+            422,
             "too_many_shapes",
             f"An annotation has at most {settings.labeling_max_shapes} shapes.",
             limit=settings.labeling_max_shapes,
@@ -144,7 +142,8 @@ def check_shapes(
     stored = []
     for index, shape in enumerate(shapes):
         if shape.label not in known:
-            raise _invalid(
+            raise ProblemError(
+                422,
                 "unknown_label",
                 f"Shape {index}: {shape.label} is not in the project's label set.",
                 index=index,
@@ -154,7 +153,8 @@ def check_shapes(
             isinstance(shape, PolygonShape)
             and len(shape.points) > settings.labeling_max_polygon_points
         ):
-            raise _invalid(
+            raise ProblemError(
+                422,
                 "too_many_points",
                 f"Shape {index}: a polygon has at most "
                 f"{settings.labeling_max_polygon_points} points.",
@@ -164,7 +164,8 @@ def check_shapes(
         if shape.attributes is not None:
             size = len(json.dumps(shape.attributes, separators=(",", ":")).encode())
             if size > settings.labeling_max_attribute_bytes:
-                raise _invalid(
+                raise ProblemError(
+                    422,
                     "attributes_too_large",
                     f"Shape {index}: attributes take at most "
                     f"{settings.labeling_max_attribute_bytes} bytes as JSON.",
@@ -178,7 +179,8 @@ def check_shapes(
             or top < 0
             or (width is not None and height is not None and (right > width or bottom > height))
         ):
-            raise _invalid(
+            raise ProblemError(
+                422,
                 "shape_outside_image",
                 f"Shape {index} lies outside the image"
                 + (f" ({width} x {height} pixels)." if width is not None else "."),
