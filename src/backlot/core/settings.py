@@ -300,6 +300,18 @@ class Settings(BaseSettings):
     labeling_audit_retention_days: int = Field(
         90, ge=1, le=36500, description="Lock audit rows older than this are deleted (hourly)."
     )
+    labeling_max_labels: int = Field(
+        200, ge=1, le=10_000, description="Most labels a labeling project's label set may have."
+    )
+    labeling_max_shapes: int = Field(
+        2000, ge=1, le=100_000, description="Most shapes one saved annotation may have."
+    )
+    labeling_max_polygon_points: int = Field(
+        1000, ge=3, le=100_000, description="Most points one annotation polygon may have."
+    )
+    labeling_max_attribute_bytes: int = Field(
+        2048, ge=2, le=1_000_000, description="Largest `attributes` of one shape, as JSON bytes."
+    )
     workspace_lock_ttl_seconds: float = Field(
         30,
         gt=0,

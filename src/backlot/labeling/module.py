@@ -2,7 +2,8 @@
 registered by the runtime on the shared server)."""
 
 from backlot.core.apps import AppModule
+from backlot.labeling.annotation_routes import router as annotation_router
 from backlot.labeling.router import router
 from backlot.labeling.runtime import LabelingRuntime
 
-labeling = AppModule("labeling", routers=(router,), build=LabelingRuntime)
+labeling = AppModule("labeling", routers=(router, annotation_router), build=LabelingRuntime)

@@ -6,7 +6,7 @@ from datetime import timedelta
 from pathlib import PurePosixPath
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, Response, UploadFile
 from pydantic import ValidationError
 
 from backlot.accounts.deps import CurrentPrincipal, CurrentUser
@@ -22,10 +22,13 @@ from backlot.core.uploads import store_upload
 from backlot.labeling import service
 from backlot.labeling.deps import RuntimeDep
 from backlot.labeling.events import project_channel
+from backlot.labeling.imagesize import HEAD_BYTES, image_size
 from backlot.labeling.models import LabelingFile
 from backlot.labeling.schemas import (
     FileCreate,
+    FilePage,
     FileRead,
+    FileState,
     HeartbeatRead,
     HeartbeatRequest,
     LockEventRead,
@@ -193,10 +196,14 @@ def _file_read(file: LabelingFile, lock: LockRead | None) -> FileRead:
         size=file.size,
         content_url=content_url,
         lock=lock,
+        width=file.width,
+        height=file.height,
+        state=service.file_state(file, locked=lock is not None),
+        annotation_version=file.annotation_version,
     )
 
 
-@router.get("/projects/{project_id:int}/files", response_model=Page[FileRead], responses=_ITEM)
+@router.get("/projects/{project_id:int}/files", response_model=FilePage, responses=_ITEM)
 async def list_files(
     session: SessionDep,
     labeling: RuntimeDep,
@@ -205,18 +212,25 @@ async def list_files(
     project_id: IdPath,
     limit: Limit = 50,
     offset: Offset = 0,
+    state: Annotated[FileState | None, Query(description="Only files in this state.")] = None,
 ) -> Any:
-    """The project's registered and uploaded files, each with its lock (or null)."""
+    """The project's registered and uploaded files, each with its lock (or null) and its
+    state (new, in_progress = locked, labeled = has an annotation); `counts` has the
+    project's files per state."""
     project = await service.get_project(session, requester=user, project_id=project_id)
-    files, total = await service.list_files(session, project=project, limit=limit, offset=offset)
     held = {lock.resource: lock for lock in await labeling.locks.holders(str(project.id))}
+    files, total = await service.list_files(
+        session, project=project, limit=limit, offset=offset, state=state, locked=set(held)
+    )
+    counts = await service.count_states(session, project=project, locked=set(held))
     now = clock.now()
 
     def read(file: LabelingFile) -> FileRead:
         lock = held.get(file.name)
         return _file_read(file, None if lock is None else service.lock_read(lock, now))
 
-    return page_of(files, total, read=read, limit=limit, offset=offset)
+    page = page_of(files, total, read=read, limit=limit, offset=offset)
+    return FilePage(**page.model_dump(), counts=counts)
 
 
 @router.post(
@@ -266,6 +280,8 @@ async def upload_file(
     except ValidationError as exc:  # answered like any other bad field of the form
         raise invalid_request(exc) from exc
     await service.file_name_free(state.sessionmaker, project_id=project_id, name=chosen.name)
+    head = await file.read(HEAD_BYTES)  # for the pixel size; the store reads it again
+    await file.seek(0)
     content = await store_upload(
         state.storage,
         service.new_object_key(project_id),
@@ -274,7 +290,12 @@ async def upload_file(
         max_bytes=state.settings.labeling_max_image_bytes,
     )
     added = await service.add_uploaded_file(
-        session, state.storage, project_id=project_id, name=chosen.name, content=content
+        session,
+        state.storage,
+        project_id=project_id,
+        name=chosen.name,
+        content=content,
+        size=image_size(head, content.content_type),
     )
     return _file_read(added, None)
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from backlot.core.paging import Page
 from backlot.core.params import IdField
 from backlot.core.schemas import RequestModel
 from backlot.core.text import no_control_characters
@@ -82,6 +83,12 @@ class FileRead(BaseModel):
         None, description="Where the uploaded image is served (GET/HEAD, Range)."
     )
     lock: LockRead | None
+    width: int | None = Field(None, description="Pixel width of the uploaded image, if known.")
+    height: int | None = Field(None, description="Pixel height of the uploaded image, if known.")
+    state: str = Field(
+        "new", description="new, in_progress (locked) or labeled (has an annotation)."
+    )
+    annotation_version: int = Field(0, description="Latest annotation version; 0: none.")
 
 
 class LockRequest(RequestModel):
@@ -137,3 +144,87 @@ class LockEventRead(BaseModel):
     actor_id: int | None
     token: int
     at: datetime
+
+
+# --- label sets and annotations -------------------------------------------------------
+
+LabelName = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=100),
+    AfterValidator(no_control_characters),
+]
+Color = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
+# Image pixels: finite, within what any image could measure.
+Coordinate = Annotated[float, Field(ge=-1e6, le=1e6, allow_inf_nan=False)]
+# [x, y]: a list, since strict models take no JSON array as a tuple
+Point = Annotated[list[Coordinate], Field(min_length=2, max_length=2)]
+
+
+class Label(RequestModel):
+    name: LabelName
+    color: Color
+
+
+class LabelSet(RequestModel):
+    labels: list[Label]
+
+
+class LabelSetRead(BaseModel):
+    project_id: int
+    labels: list[dict[str, str]]
+
+
+class RectShape(RequestModel):
+    type: Literal["rect"]
+    label: LabelName
+    x: Coordinate
+    y: Coordinate
+    w: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]
+    h: Annotated[float, Field(gt=0, le=1e6, allow_inf_nan=False)]
+    attributes: dict[str, Any] | None = None
+
+
+class PolygonShape(RequestModel):
+    type: Literal["polygon"]
+    label: LabelName
+    points: list[Point] = Field(min_length=3)
+    attributes: dict[str, Any] | None = None
+
+
+Shape = Annotated[RectShape | PolygonShape, Field(discriminator="type")]
+
+
+class AnnotationSave(RequestModel):
+    token: int = Field(ge=1, description="Fencing token of the lock you hold on the file.")
+    shapes: list[Shape]
+
+
+class AnnotationRestore(RequestModel):
+    token: int = Field(ge=1, description="Fencing token of the lock you hold on the file.")
+
+
+class Author(BaseModel):
+    id: int | None
+    name: str
+
+
+class AnnotationRead(BaseModel):
+    project_id: int
+    file: str
+    version: int
+    shapes: list[dict[str, Any]]
+    author: Author
+    created_at: datetime
+    restored_from: int | None = Field(None, description="The version a restore copied.")
+
+
+class FileState(StrEnum):
+    new = "new"
+    in_progress = "in_progress"
+    labeled = "labeled"
+
+
+class FilePage(Page[FileRead]):
+    counts: dict[str, int] = Field(
+        description="The project's files per state: new, in_progress, labeled."
+    )

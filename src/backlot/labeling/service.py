@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, func, literal_column, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from backlot.accounts.principal import Requester, require_corporation_admin
@@ -24,7 +24,7 @@ from backlot.core.storage import ObjectInfo, ObjectStore
 from backlot.labeling.events import LockChange
 from backlot.labeling.journal import LockJournal
 from backlot.labeling.models import LabelingFile, LabelingProject, LockEvent
-from backlot.labeling.schemas import LockRead, ReleaseReason
+from backlot.labeling.schemas import FileState, LockRead, ReleaseReason
 
 # --- projects and files ---------------------------------------------------------------
 
@@ -103,15 +103,53 @@ async def delete_project(
     after_commit(session, drop_locks_and_content)
 
 
-async def list_files(
-    session: AsyncSession, *, project: LabelingProject, limit: int, offset: int
-) -> tuple[list[LabelingFile], int]:
-    stmt = (
-        select(LabelingFile)
-        .where(LabelingFile.project_id == project.id)
-        .order_by(LabelingFile.name)
+def file_state(file: LabelingFile, *, locked: bool) -> str:
+    if locked:
+        return FileState.in_progress.value
+    return FileState.labeled.value if file.annotation_version > 0 else FileState.new.value
+
+
+def _state_filter(state: FileState, locked: set[str]) -> ColumnElement[bool]:
+    if state is FileState.in_progress:
+        return LabelingFile.name.in_(locked)
+    labeled = LabelingFile.annotation_version > 0
+    return and_(
+        labeled if state is FileState.labeled else not_(labeled),
+        LabelingFile.name.not_in(locked),
     )
-    return await fetch_page(session, stmt, limit, offset)
+
+
+async def list_files(
+    session: AsyncSession,
+    *,
+    project: LabelingProject,
+    limit: int,
+    offset: int,
+    state: FileState | None = None,
+    locked: set[str] | None = None,
+) -> tuple[list[LabelingFile], int]:
+    """A page of the project's files by name; with `state`, only those in it (`locked`:
+    the names the lock store holds now)."""
+    stmt = select(LabelingFile).where(LabelingFile.project_id == project.id)
+    if state is not None:
+        stmt = stmt.where(_state_filter(state, locked or set()))
+    return await fetch_page(session, stmt.order_by(LabelingFile.name), limit, offset)
+
+
+async def count_states(
+    session: AsyncSession, *, project: LabelingProject, locked: set[str]
+) -> dict[str, int]:
+    # A literal, not a bound parameter: PostgreSQL groups by the expression as written.
+    labeled = LabelingFile.annotation_version > literal_column("0")
+    base = select(labeled, func.count()).where(LabelingFile.project_id == project.id)
+    every = dict((await session.execute(base.group_by(labeled))).all())
+    locked_rows = base.where(LabelingFile.name.in_(locked)).group_by(labeled)
+    held = dict((await session.execute(locked_rows)).all())
+    return {
+        FileState.new.value: every.get(False, 0) - held.get(False, 0),
+        FileState.in_progress.value: sum(held.values()),
+        FileState.labeled.value: every.get(True, 0) - held.get(True, 0),
+    }
 
 
 async def add_file(session: AsyncSession, *, project: LabelingProject, name: str) -> LabelingFile:
@@ -141,7 +179,13 @@ async def file_name_free(
 
 
 async def add_uploaded_file(
-    session: AsyncSession, store: ObjectStore, *, project_id: int, name: str, content: ObjectInfo
+    session: AsyncSession,
+    store: ObjectStore,
+    *,
+    project_id: int,
+    name: str,
+    content: ObjectInfo,
+    size: tuple[int, int] | None = None,
 ) -> LabelingFile:
     """The row of an image already in the store; the image goes if the row does not."""
     file = LabelingFile(
@@ -150,6 +194,8 @@ async def add_uploaded_file(
         object_key=content.key,
         content_type=content.content_type,
         size=content.size,
+        width=None if size is None else size[0],
+        height=None if size is None else size[1],
     )
     session.add(file)
     on_rollback(session, lambda: store.delete(content.key))
