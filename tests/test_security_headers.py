@@ -25,6 +25,7 @@ PAGES = [
     "/app/workspace",
     "/app/workspace/r1",
     "/app/admin",
+    "/app/me",
     "/app/verify-email",
 ]
 
@@ -102,9 +103,9 @@ async def test_the_docs_policy_names_no_other_host(client: AsyncClient, path: st
     # Inline styles only where ReDoc's styled-components needs them.
     inline_styles = ["'unsafe-inline'"] if path == "/redoc" else []
     assert csp["style-src"] == ["'self'", *inline_styles]
-    # Every script, stylesheet and icon the page loads is ours.
+    # Every script, stylesheet and icon the page loads is ours; its one link leads home.
     for url in re.findall(r'(?:src|href)="([^"]*)"', response.text):
-        assert url.startswith("/app/vendor/"), url
+        assert url == "/" or url.startswith(("/app/vendor/", "/app/static/")), url
 
 
 async def test_metrics_answer_404_while_no_token_is_set(client: AsyncClient) -> None:

@@ -75,6 +75,7 @@ class QuietStaticFiles(StaticFiles):
 PAGES = {
     "/verify-email": "account.html",
     "/reset-password": "account.html",
+    "/me": "me.html",
     "/labeling": "labeling.html",
     "/videos": "videos.html",
     "/dubbing": "dubbing.html",

@@ -18,6 +18,7 @@ i18n.add({
     "shell.docs": "API docs",
     "shell.language": "Language",
     "shell.signOut": "Sign out",
+    "shell.yourAccount": "Your account: name and password",
     "shell.signedInAs": "Signed in as",
     "shell.points": "{points} points",
     "shell.role.admin": "admin",
@@ -39,6 +40,7 @@ i18n.add({
     "shell.docs": "API 문서",
     "shell.language": "언어",
     "shell.signOut": "로그아웃",
+    "shell.yourAccount": "내 계정: 이름과 비밀번호",
     "shell.signedInAs": "로그인 계정",
     "shell.points": "{points}포인트",
     "shell.role.admin": "관리자",
@@ -73,7 +75,7 @@ const shell = (() => {
     <div class="session">
       <div id="who" hidden>
         <span class="visually-hidden" data-text="shell.signedInAs"></span>
-        <strong id="me"></strong>
+        <a id="me" href="/app/me" data-text-title="shell.yourAccount"></a>
         <span id="standing"></span>
         <span id="points" class="pill" hidden></span>
         <button id="logout" type="button" data-text="shell.signOut"></button>
