@@ -127,6 +127,8 @@ function drawEmpty(empty) {
     link.textContent = i18n.t("dubbing.empty.create");
     link.addEventListener("click", (event) => {
       event.preventDefault();
+      // The editor may have been drawn before the header knew who is signed in.
+      if (window.catalogueEditor) window.catalogueEditor.reset();
       $("#new-title").scrollIntoView({ block: "center" });
       $("#new-title").focus();
     });

@@ -44,8 +44,10 @@ const redraw = () =>
     .then(() => {
       if (!focusTitle) return;
       focusTitle = false;
+      // Only if the user has not gone on already (a click while the page was loading).
+      const idle = !document.activeElement || document.activeElement === document.body;
       const title = document.querySelector("main h1");
-      if (title) {
+      if (title && idle) {
         title.tabIndex = -1;
         title.focus();
       }
