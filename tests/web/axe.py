@@ -14,19 +14,23 @@ BLOCKING = {"serious", "critical"}
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 
 
-async def axe_violations(page: Any) -> list[dict[str, Any]]:
-    """The page's serious and critical violations. Evaluated through the DevTools
-    protocol, so the pages' CSP (scripts from 'self' only) does not stand in the way."""
+async def axe_violations(page: Any, include: list[str] | None = None) -> list[dict[str, Any]]:
+    """The page's serious and critical violations (only within the `include` selectors
+    when given). Evaluated through the DevTools protocol, so the pages' CSP (scripts from
+    'self' only) does not stand in the way."""
     if not await page.evaluate("typeof window.axe !== 'undefined'"):
         await page.evaluate(AXE.read_text(encoding="utf-8"))
     result = await page.evaluate(
-        "(tags) => axe.run(document, {runOnly: {type: 'tag', values: tags}})", TAGS
+        """([tags, include]) => axe.run(
+            include ? {include: include.map((selector) => [selector])} : document,
+            {runOnly: {type: 'tag', values: tags}})""",
+        [TAGS, include],
     )
     return [v for v in result["violations"] if v["impact"] in BLOCKING]
 
 
-async def assert_accessible(page: Any, what: str) -> None:
-    violations = await axe_violations(page)
+async def assert_accessible(page: Any, what: str, include: list[str] | None = None) -> None:
+    violations = await axe_violations(page, include)
     report = [
         {
             "rule": v["id"],

@@ -31,6 +31,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield base
 
 
+REDOC_SAMPLE = [
+    ".backlot-home",
+    ".menu-content",
+    ".api-content > div:nth-child(-n+4)",
+    ".api-content [id^='tag/labeling/operation/unlock']",
+]
+
+
 class Offline:
     """A browser page that may reach 127.0.0.1 only, keeping what else it tried and every
     console error, page error and policy violation."""
@@ -114,5 +122,9 @@ async def test_the_docs_pass_axe_and_lead_home(browser: object, server: str) -> 
     assert await page.get_attribute("a.backlot-home", "href") == "/"  # type: ignore[attr-defined]
     page = await offline.open(browser, server + "/redoc")
     await page.wait_for_selector("h2:text-is('List Lock Events')")  # type: ignore[attr-defined]
-    await assert_accessible(page, "/redoc")
+    # ReDoc draws every operation with the same few templates (19,000 elements): its
+    # header, menu and first sections hold each of them, and axe on all takes a minute.
+    for selector in REDOC_SAMPLE:
+        assert await page.locator(selector).count() > 0, selector  # type: ignore[attr-defined]
+    await assert_accessible(page, "/redoc", include=REDOC_SAMPLE)
     await _clean(offline, page)

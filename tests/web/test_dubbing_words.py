@@ -60,7 +60,8 @@ async def test_korean_texts_problems_and_a_failed_analysis_in_words(
     assert await page.title() == "Backlot · 더빙"
     assert await page.text_content("#scripts-heading") == "대본"
     assert await page.get_attribute("#search input[name=q]", "placeholder") == "대본 검색"
-    assert "영화, 시도 0회" in await page.inner_text("#scripts")
+    # The list arrives after the studio shows.
+    await page.wait_for_selector("#scripts li:has-text('영화, 시도 0회')")
     await _open_the_line(page)
     assert await page.text_content("#record") == "녹음"
     assert await page.text_content("#bookmark") == "북마크"
