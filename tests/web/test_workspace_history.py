@@ -145,6 +145,7 @@ async def test_a_restore_reaches_everyone_and_joins_the_history(server: str, bro
     assert drawn == 1
     # Read-only: nothing in the preview can be moved or changed.
     assert await ada.evaluate("roomHistory.workspace.options.readOnly") is True
+    assert await ada.evaluate("Blockly.getMainWorkspace() === window.backlotWorkspace")
 
     # Restore, after a question in the page; everyone gets it live.
     await history.get_by_role("button", name=f"Restore version {first}").click()
@@ -187,7 +188,9 @@ async def _seeded_room(server: str, team: Company, versions: int = 2) -> str:
     async with websockets.connect(socket_url(server, room, nickname="Ada", token=token)) as ws:
         await ws.recv()  # INIT_STATE
         for version in range(versions):
+            # A program wider than a phone's editor less a side toolbox (150 px of 355).
             xml = SEED.replace('x="40" y="40"', f'x="{40 + 30 * version}" y="40"')
+            xml = xml.replace('x="40" y="200"', 'x="250" y="160"')
             commit = {"blockId": "num1", "events": [], "workspaceXml": xml}
             await ws.send(json.dumps({"t": "COMMIT", "payload": commit}))
             while json.loads(await ws.recv())["t"] != "COMMIT_APPLY":

@@ -140,6 +140,12 @@ function disposePreview() {
   if (roomHistory.workspace) roomHistory.workspace.dispose();
   roomHistory.workspace = null;
   $("#preview-blocks").replaceChildren();
+  editorIsMain();
+}
+
+// Injecting a workspace makes it Blockly's "main" one; the room's editor stays that.
+function editorIsMain() {
+  if (state.workspace && Blockly.getMainWorkspace() !== state.workspace) Blockly.common.setMainWorkspace(state.workspace);
 }
 
 // The version drawn by Blockly, read-only (no toolbox, nothing can move), and its blocks
@@ -163,6 +169,7 @@ function drawPreview() {
     roomHistory.workspace = workspace;
     if (snapshot.xml) Blockly.Xml.domToWorkspace(Blockly.utils.xml.textToDom(snapshot.xml), workspace);
     workspace.zoomToFit();
+    editorIsMain();
     for (const block of workspace.getTopBlocks(true)) lines.push(blockName(block, 80));
   } catch (error) {
     console.warn("could not draw this version", error);
