@@ -581,6 +581,8 @@ async function roomGone() {
   state.stopped = true;
   state.ws = null;
   clearInterval(state.heartbeat);
+  clearTimeout(state.flushTimer);
+  clearTimeout(state.releaseTimer);
   hideRoom();
   if (state.workspace) state.workspace.dispose();
   $("#blockly").replaceChildren();
