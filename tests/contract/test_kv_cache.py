@@ -61,3 +61,24 @@ async def test_entries_lapse_after_their_ttl(kv: KeyValueCache, clock: FrozenClo
     assert await kv.get("short") is None
     assert await kv.get("long") == "y"
     assert await kv.add("short", "again", ttl) is True
+
+
+async def test_pop_takes_a_value_once(kv: KeyValueCache, clock: FrozenClock) -> None:
+    assert await kv.pop("never-there") is None
+    await kv.set("ticket", "ünïcode ✓", timedelta(minutes=1))
+    await kv.set("other", "stays")
+    assert await kv.pop("ticket") == "ünïcode ✓"
+    assert await kv.get("ticket") is None  # gone with the taking
+    assert await kv.pop("ticket") is None
+    assert await kv.get("other") == "stays"
+    # Many takers at once (join tickets offered to two processes): exactly one wins.
+    await kv.set("contested", "prize")
+    taken = await asyncio.gather(*(kv.pop("contested") for _ in range(20)))
+    assert taken.count("prize") == 1 and taken.count(None) == 19
+    # A lapsed value is not there to take.
+    ttl = timedelta(milliseconds=200)
+    await kv.set("stale", "old", ttl)
+    clock.advance(ttl * 2)
+    await asyncio.sleep(0.3)
+    assert await kv.pop("stale") is None
+    assert await kv.add("stale", "new") is True

@@ -176,7 +176,9 @@ async def test_a_refused_token_asks_to_sign_in_again_in_words(server: str, brows
         change = {"password": new_password, "current_password": PASSWORD}
         (await http.patch("/v1/users/me", json=change, headers=headers)).raise_for_status()
     await page.wait_for_selector("#login:not([hidden])", timeout=10000)
-    await page.wait_for_selector("#connection:not(.online)")
+    # Out of the room until signed in again: no editor, no "live" pill.
+    await page.wait_for_selector("#room", state="hidden")
+    assert await page.is_hidden("#pills")
     message = await page.text_content("#message") or ""
     assert "sign in again" in message.lower(), message
     assert "session_ended" not in message and "token" not in message
@@ -185,7 +187,7 @@ async def test_a_refused_token_asks_to_sign_in_again_in_words(server: str, brows
     await page.fill("input[name=password]", new_password)
     await page.click("#login button[type=submit]")
     await page.wait_for_selector("#connection.online")
-    assert await page.is_hidden("#login")
+    assert await page.is_hidden("#login") and await page.is_visible("#room")
     assert page.errors == []
     await page.context.close()
 
@@ -197,7 +199,7 @@ async def test_rooms_and_a_room_by_keyboard(server: str, browser: Any) -> None:
     await page.wait_for_selector("#rooms:not([hidden])")
     assert await page.text_content("main h1") == "Workspace "
     await page.wait_for_selector(f"#room-list a:has-text('{room}')")
-    assert "public · v0" in await page.inner_text("#room-list")
+    assert "Public · 0 of 20 here" in await page.inner_text("#room-list")
     await page.focus("#go input[name=room]")
     await page.keyboard.type(room)
     await page.keyboard.press("Enter")

@@ -82,6 +82,10 @@ class RoomPresence:
     async def users(self, room_id: str) -> list[dict[str, Any]]:
         return [self.user(entry) for entry in await self.seats.entries(room_id)]
 
+    async def count(self, room_id: str) -> int:
+        """Seats taken in the room now."""
+        return len(await self.seats.entries(room_id))
+
     @staticmethod
     def color_for(users: list[dict[str, Any]]) -> str:
         used = [user["color"] for user in users]

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Annotated, Any
 
@@ -26,6 +27,7 @@ from backlot.workspace.schemas import (
     Restored,
     RoomCreate,
     RoomDetail,
+    RoomListed,
     RoomRead,
     RoomUpdate,
     SnapshotDetail,
@@ -99,15 +101,27 @@ async def create_room(
     return room_read(room)
 
 
-@router.get("", response_model=Page[RoomRead])
+@router.get("", response_model=Page[RoomListed])
 async def list_rooms(
-    session: SessionDep, requester: MaybeRequester, limit: Limit = 50, offset: Offset = 0
+    session: SessionDep,
+    requester: MaybeRequester,
+    runtime: RuntimeDep,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> Any:
-    """Public rooms, and your corporation's members rooms when signed in; newest first."""
+    """Public rooms, and your corporation's members rooms when signed in; newest first.
+    Each with how many people are in it now (`online`) and whether you may manage it."""
     items, total = await service.list_rooms(
         session, requester=requester, limit=limit, offset=offset
     )
-    return page_of(items, total, read=room_read, limit=limit, offset=offset)
+    seated = await asyncio.gather(*(runtime.presence.count(room.room_id) for room in items))
+    online = dict(zip((room.room_id for room in items), seated, strict=True))
+
+    def listed(room: WorkspaceRoom) -> RoomListed:
+        manage = requester is not None and service.may_manage(room, requester)
+        return RoomListed(**dict(room_read(room)), online=online[room.room_id], can_manage=manage)
+
+    return page_of(items, total, read=listed, limit=limit, offset=offset)
 
 
 @router.get("/{room_id}", response_model=RoomDetail, responses=_ITEM)

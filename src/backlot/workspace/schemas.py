@@ -72,6 +72,14 @@ class RoomRead(BaseModel):
     socket_path: str = Field(description="Where to connect: add ?nickname=...")
 
 
+class RoomListed(RoomRead):
+    online: int = Field(description="People in the room now (its seats taken).")
+    can_manage: bool = Field(
+        description="You may rename, resize and delete it (PATCH, DELETE): its creator, an "
+        "admin of its corporation or a superuser."
+    )
+
+
 class RoomDetail(RoomRead):
     users: list[OnlineUser]
 

@@ -1,10 +1,12 @@
 // The workspace page: a real Blockly editor speaking seed 002's protocol over a raw
 // WebSocket. Selecting a block locks it (LOCK_ACQUIRE); finishing a drag or an edit
 // commits it (COMMIT with the Blockly events and the whole workspace as XML), which
-// releases the lock; others replay the events from COMMIT_APPLY.
+// releases the lock; others replay the events from COMMIT_APPLY. Without a room id the
+// page lists the rooms (workspace.rooms.js); a room's history is workspace.history.js.
 "use strict";
 
-const roomId = decodeURIComponent(location.pathname.split("/")[3] || "");
+// The room this page is in; emptied when the room is deleted (the page goes to the list).
+let roomId = decodeURIComponent(location.pathname.split("/")[3] || "");
 const HEARTBEAT_MS = 10000;
 const ACTIVITY_KEPT = 200;
 
@@ -29,7 +31,6 @@ const state = {
   needsSignIn: false, // the room refused us for want of a (live) sign-in
   online: false,
   title: "",
-  rooms: null, // the room list, when this page lists rooms
   activity: [], // [key, vars], newest first: redrawn in the current language
   message: () => "", // the status line, said again on a language switch
 };
@@ -87,12 +88,17 @@ function send(t, payload) {
 // --- the editor --------------------------------------------------------------------
 
 function startEditor() {
+  // On a phone the toolbox is a row below the program, not a column over it: the program
+  // keeps the whole width (a side flyout took 150 of 355 px and hid what lay under it).
+  const phone = matchMedia("(max-width: 760px)").matches;
   state.workspace = Blockly.inject("blockly", {
     toolbox: TOOLBOX,
+    horizontalLayout: phone,
+    toolboxPosition: phone ? "end" : "start",
     media: "/app/vendor/blockly-media/",
     trashcan: true,
-    // A phone shows more of the program (and a narrower toolbox) a little smaller.
-    zoom: { controls: true, wheel: true, startScale: matchMedia("(max-width: 760px)").matches ? 0.8 : 1 },
+    // A phone shows more of the program a little smaller.
+    zoom: { controls: true, wheel: true, startScale: phone ? 0.8 : 1 },
     move: { scrollbars: true, drag: true, wheel: false },
   });
   state.workspace.addChangeListener(onLocalEvent);
@@ -266,9 +272,11 @@ async function connect(since) {
     // 4400-4499 refuse this request itself (bad nickname, full room, no access): asking
     // again will not help. Anything else (restart, network, idle) reconnects and resumes.
     const code = (closed.reason || "").split(":")[0];
+    if (closed.code === 4410) return roomGone();
     if (closed.code === 4401) return refusedSignIn(code);
     if (closed.code >= 4400 && closed.code < 4500 && closed.code !== 4408) {
-      tell(() => socketProblem(code));
+      hideRoom(); // refused: no editor is drawn for a room we are not in
+      tell(() => socketProblem(code), "error");
       $("#join").hidden = false;
       return;
     }
@@ -301,6 +309,7 @@ async function refusedSignIn(code) {
   }
   if (code === "session_ended" || code === "token_expired") await browserSession.renew();
   state.needsSignIn = true;
+  hideRoom();
   $("#login").hidden = false;
   tell(() => socketProblem(code));
   const known = ["not_authenticated", "token_expired", "session_ended", "invalid_token"];
@@ -347,6 +356,12 @@ function receive(message) {
 }
 
 function init(p) {
+  const first = !state.workspace || $("#room").hidden;
+  // The room is drawn once it has let us in (never an empty editor for a refusal).
+  $("#room").hidden = false;
+  $("#pills").hidden = false;
+  if (!state.workspace) startEditor();
+  else Blockly.svgResize(state.workspace);
   state.me = p.clientId;
   state.seq = p.seq;
   state.users = new Map(p.users.map((user) => [user.clientId, user]));
@@ -366,6 +381,10 @@ function init(p) {
   }, HEARTBEAT_MS);
   if (p.readOnly) tell(() => i18n.t("workspace.readOnly"));
   decorate();
+  // Just joined (the join form, focused, went away): keyboard users go on from the title,
+  // then the room's controls, then the editor.
+  const lost = !document.activeElement || document.activeElement === document.body;
+  if (first && lost) $("main h1").focus();
 }
 
 function lockUpdate(p) {
@@ -387,6 +406,7 @@ function applyCommit(p) {
     replay(p.events);
     log("workspace.committed", { nickname: p.nickname, count: p.events.length });
   }
+  historyChanged();
   render();
 }
 
@@ -424,8 +444,8 @@ async function redrawEditor() {
 // --- the page ------------------------------------------------------------------------
 
 // What people call a block: its own text ("repeat 10 times"), not Blockly's type name.
-function blockName(block) {
-  const text = block.toString(40).trim();
+function blockName(block, length = 40) {
+  const text = block.toString(length).trim();
   return text || block.type;
 }
 
@@ -478,32 +498,6 @@ function render() {
   );
 }
 
-async function loadRooms() {
-  state.rooms = (await api("GET", "/v1/workspace/rooms?limit=100")).items;
-  drawRooms();
-}
-
-function drawRooms() {
-  if (state.rooms === null) return;
-  const items = state.rooms.map((room) => {
-    const item = document.createElement("li");
-    const link = document.createElement("a");
-    link.href = `/app/workspace/${encodeURIComponent(room.room_id)}`;
-    link.textContent = room.title;
-    link.className = "name";
-    const key = `workspace.visibility.${room.visibility}`;
-    const visibility = i18n.has(key) ? i18n.t(key) : room.visibility;
-    item.append(link, document.createTextNode(i18n.t("workspace.roomInfo", { visibility, version: room.version })));
-    return item;
-  });
-  if (!items.length) {
-    const empty = document.createElement("li");
-    empty.textContent = i18n.t("workspace.noRooms");
-    items.push(empty);
-  }
-  $("#room-list").replaceChildren(...items);
-}
-
 function join(event) {
   event.preventDefault();
   const form = event.target;
@@ -515,12 +509,7 @@ function join(event) {
 }
 
 async function openRoom() {
-  $("#room").hidden = false;
-  $("#pills").hidden = false;
-  if (!state.workspace) {
-    await loadBlocklyMessages(i18n.lang());
-    startEditor();
-  }
+  if (!state.workspace) await loadBlocklyMessages(i18n.lang());
   state.seq = 0;
   state.version = 0;
   state.stopped = false;
@@ -574,22 +563,74 @@ function endRoomSession() {
   setOnline(false);
   clearInterval(state.heartbeat);
   state.needsSignIn = true;
+  hideRoom();
   $("#login").hidden = false;
+}
+
+// Out of the room, for now: neither the editor nor its pills nor its history stay drawn.
+function hideRoom() {
+  $("#room").hidden = true;
+  $("#pills").hidden = true;
+  for (const dialog of document.querySelectorAll("dialog[open]")) dialog.close();
+}
+
+// The room was deleted (close 4410) while we were in it: the page says so in a sentence
+// and shows the room list, as if it had been opened at /app/workspace.
+async function roomGone() {
+  const title = state.title || roomId;
+  state.stopped = true;
+  state.ws = null;
+  clearInterval(state.heartbeat);
+  clearTimeout(state.flushTimer);
+  clearTimeout(state.releaseTimer);
+  hideRoom();
+  if (state.workspace) state.workspace.dispose();
+  $("#blockly").replaceChildren();
+  Object.assign(state, {
+    workspace: null,
+    joined: false,
+    users: new Map(),
+    locks: new Map(),
+    activity: [],
+    editing: null,
+    pending: [],
+    seq: 0,
+    version: 0,
+    title: "",
+  });
+  drawActivity();
+  render();
+  roomId = "";
+  history.replaceState(null, "", "/app/workspace");
+  $("#room-title").textContent = "";
+  $("#join").hidden = true;
+  try {
+    await show();
+  } catch (error) {
+    console.warn("could not list the rooms", error);
+  }
+  tell(() => i18n.t("workspace.roomGone", { title }), "error");
+  $("#rooms-heading").focus();
 }
 
 // The tab's title in the page's language too.
 const retitle = () => (document.title = `Backlot · ${i18n.t("shell.workspace")}`);
 retitle();
 i18n.apply($("#main"));
+document.querySelectorAll("dialog").forEach((dialog) => i18n.apply(dialog));
 i18n.onChange(() => {
   retitle();
   if (state.reconnecting) setReconnecting();
   else setOnline(state.online);
   render();
   drawActivity();
-  drawRooms();
   say(state.message(), state.tone);
-  redrawEditor();
+  redrawEditor().then(() => {
+    if (!$("#history").open) return;
+    drawVersions();
+    drawPreview();
+    sayInHistory(roomHistory.message, roomHistory.tone);
+  });
 });
 $("#join").addEventListener("submit", join);
 $("#go").addEventListener("submit", (event) => {
