@@ -54,6 +54,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "BACKLOT_SECRET_KEY": TEST_SECRET,
         "BACKLOT_LOG_LEVEL": "warning",
         "BACKLOT_LABELING_MAX_IMAGE_BYTES": str(MAX_IMAGE_BYTES),
+        "BACKLOT_LABELING_MAX_LABELS": "3",
     }
     with running_server(tmp_path_factory.mktemp("labeling-admin"), env) as base:
         yield base
@@ -228,6 +229,15 @@ async def test_an_admin_creates_labels_uploads_renames_and_deletes(
     await page.locator("#labels-message", has_text="Label set saved: 1 labels.").wait_for()
     labels = team.call("GET", f"/v1/labeling/projects/{project}/labels").json()["labels"]
     assert labels == [{"name": "green light", "color": "#00aa44"}]
+    for name in ("amber", "flashing", "off"):  # one more than this server allows
+        await page.click("#add-label")
+        await page.keyboard.type(name)
+    await page.click("#labels-form button[type=submit]")
+    await page.locator(
+        "#labels-message", has_text="A label set may have at most 3 labels."
+    ).wait_for()
+    labels = team.call("GET", f"/v1/labeling/projects/{project}/labels").json()["labels"]
+    assert [label["name"] for label in labels] == ["green light"]
 
     # Six files at once: four land, two are refused, each said in a sentence.
     await page.set_input_files("#upload-files", [str(p) for p in _images(tmp_path)])
