@@ -21,6 +21,7 @@ class LockChange:
     lock: Lock
     reason: ReleaseReason | None  # None: acquired
     actor_id: int | None
+    note: str | None = None  # an admin's reason for forcing: audit only, not announced
 
     @property
     def event(self) -> str:

@@ -68,6 +68,7 @@ class LockJournal:
                 "file_name": change.lock.resource,
                 "action": "acquired" if change.reason is None else "released",
                 "reason": change.reason,
+                "note": change.note,
                 "holder_id": int(change.lock.owner),
                 "actor_id": change.actor_id,
                 "token": change.lock.token,

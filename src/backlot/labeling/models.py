@@ -64,6 +64,7 @@ class LockEvent(Base):
     file_name: Mapped[str] = mapped_column(String(255))
     action: Mapped[str] = mapped_column(String(16))  # acquired | released (+ reason)
     reason: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(200))  # an admin's why, for `forced`
     holder_id: Mapped[int | None]  # whose lock it was (no FK: users may be deleted)
     actor_id: Mapped[int | None]  # who did it; None for the system (expiry, disconnect)
     token: Mapped[int]

@@ -79,7 +79,8 @@ async def lock(
 async def unlock(
     state: StateDep, labeling: RuntimeDep, user: CurrentPrincipal, body: UnlockRequest
 ) -> Response:
-    """Release your lock; admins may `force` someone else's (recorded)."""
+    """Release your lock; admins may `force` someone else's, saying why in `reason`
+    (both recorded in the audit trail)."""
     project_id = await service.member_project(
         state.sessionmaker, labeling.projects, requester=user, project_id=body.project_id
     )
@@ -90,6 +91,7 @@ async def unlock(
         project_id=project_id,
         file_name=body.file_name,
         force=body.force,
+        note=body.reason,
     )
     return Response(status_code=204)
 

@@ -6,12 +6,19 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from backlot.core.paging import Page
 from backlot.core.params import IdField
 from backlot.core.schemas import RequestModel
-from backlot.core.text import no_control_characters
+from backlot.core.text import no_control_characters, storable
 
 
 def _plain_file_name(value: str) -> str:
@@ -26,6 +33,12 @@ FileName = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=255),
     AfterValidator(no_control_characters),
     AfterValidator(_plain_file_name),
+]
+# Why an admin forced a lock open, in a few words, for the audit trail.
+UnlockReason = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(storable),
 ]
 ProjectName = Annotated[
     str,
@@ -101,6 +114,17 @@ class UnlockRequest(RequestModel):
     project_id: IdField
     file_name: FileName
     force: bool = Field(False, description="Admins: release someone else's lock.")
+    reason: UnlockReason | None = Field(
+        None,
+        description="With `force`: why (1-200 characters), kept in the audit trail as the "
+        "event's `note`.",
+    )
+
+    @model_validator(mode="after")
+    def _reason_needs_force(self) -> UnlockRequest:
+        if self.reason is not None and not self.force:
+            raise ValueError("a reason is given only with force: true")
+        return self
 
 
 class HeartbeatRequest(RequestModel):
@@ -139,7 +163,11 @@ class LockEventRead(BaseModel):
     id: int
     file_name: str
     action: str
-    reason: str | None
+    reason: str | None = Field(
+        description="How a lock was released: unlocked, expired, disconnected, forced or "
+        "switched; null when acquired."
+    )
+    note: str | None = Field(None, description="The admin's reason for a forced unlock.")
     holder_id: int | None
     actor_id: int | None
     token: int

@@ -333,7 +333,10 @@ async def unlock_file(
     project_id: int,
     file_name: str,
     force: bool,
+    note: str | None = None,
 ) -> None:
+    """Release the requester's lock, or with `force` (admins) anyone's; `note` (why it
+    was forced) goes to the audit trail."""
     scope = str(project_id)
     if force:
         require_corporation_admin(requester)
@@ -351,7 +354,7 @@ async def unlock_file(
     if release.outcome is ReleaseOutcome.not_owner:
         name = str(release.lock.info.get("name", release.lock.owner))
         raise forbidden(f"{file_name} is locked by {name}, not you.", code="not_lock_owner")
-    await journal.record_and_announce([LockChange(release.lock, reason, requester.id)])
+    await journal.record_and_announce([LockChange(release.lock, reason, requester.id, note)])
 
 
 async def heartbeat(

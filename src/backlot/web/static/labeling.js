@@ -368,45 +368,6 @@ $("#create-project").addEventListener("submit", async (event) => {
   }
 });
 
-$("#add-file").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const input = event.target.elements.name;
-  if (state.project === null) return;
-  try {
-    const file = await api("POST", `/v1/labeling/projects/${state.project}/files`, {
-      name: input.value,
-    });
-    if (!state.files.has(file.name)) state.files.set(file.name, null);
-    input.value = "";
-    tell(() => i18n.t("labeling.registered", { name: file.name }), "success");
-    render();
-  } catch (error) {
-    tell(() => sentence(error));
-  }
-});
-
-$("#upload").addEventListener("submit", async (event) => {
-  event.preventDefault();
-  const form = event.target;
-  if (state.project === null) return;
-  const button = form.querySelector("button");
-  button.disabled = true;
-  tell(() => i18n.t("labeling.uploading"), "info");
-  try {
-    const path = `/v1/labeling/projects/${state.project}/files/upload`;
-    const file = await api("POST", path, new FormData(form));
-    if (!state.files.has(file.name)) state.files.set(file.name, null);
-    state.content.set(file.name, file.content_url);
-    form.reset();
-    tell(() => i18n.t("labeling.uploaded", { name: file.name }), "success");
-    render();
-  } catch (error) {
-    tell(() => sentence(error));
-  } finally {
-    button.disabled = false;
-  }
-});
-
 $("#project").addEventListener("change", (event) => {
   openProject(Number(event.target.value)).catch((error) => tell(() => sentence(error)));
 });
@@ -435,3 +396,10 @@ startSignIn(
   },
 );
 setInterval(() => state.project !== null && state.me && render(), 1000); // the countdown
+
+// What the page's other scripts (labeling.upload.js, labeling.admin.js) ask of the grid
+// after they add files or change the projects.
+window.labelingPage = {
+  reloadProjects: () => show(),
+  reloadFiles: () => (state.project === null ? Promise.resolve() : openProject(state.project)),
+};
