@@ -267,6 +267,7 @@ const annotator = (() => {
     drawLock();
     drawNote();
     editor.zoomed(currentZoom());
+    if (pending) $$("#unsaved-text").textContent = t(`annotator.unsaved.${pending}`, { file: view.file.name });
   }
 
   const currentZoom = () => Number(stage.querySelector("svg").getAttribute("width")) / editor.size.w || 1;
@@ -523,8 +524,9 @@ const annotator = (() => {
     if (editor.history.dirty()) return ask("close");
     const name = view.file.name;
     dismiss();
-    await host.release(name);
+    const released = host.release(name); // the grid forgets the lock at once
     host.closed(name);
+    await released;
   }
 
   // Leaves the annotator without a word to the server (the session ended, the page
@@ -542,7 +544,7 @@ const annotator = (() => {
   let pending = null;
   function ask(action) {
     pending = action;
-    $$("#unsaved-text").textContent = t(`annotator.unsaved.${action}`, { file: view.file.name });
+    drawAll();
     dialog.showModal();
   }
 
