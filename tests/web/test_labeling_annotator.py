@@ -81,7 +81,9 @@ class Team:
 
     def post(self, path: str, body: Any, email: str | None = None, method: str = "POST") -> Any:
         with httpx.Client(base_url=self.base) as http:
-            answer = http.request(method, path, json=body, headers=self.headers(email or self.admin))
+            answer = http.request(
+                method, path, json=body, headers=self.headers(email or self.admin)
+            )
         answer.raise_for_status()
         return None if answer.status_code == 204 else answer.json()
 
@@ -152,7 +154,9 @@ async def _open(page: Any, name: str) -> None:
 async def _opened(page: Any, name: str) -> None:
     await page.wait_for_selector("#annotator:not([hidden])")
     await page.locator("#annotator-title", has_text=name).wait_for()
-    await page.wait_for_function("() => document.querySelector('#stage svg').getAttribute('width') > 0")
+    await page.wait_for_function(
+        "() => document.querySelector('#stage svg').getAttribute('width') > 0"
+    )
     await page.locator("#annotator-version", has_text="a").wait_for()  # drawn once loaded
     await page.wait_for_function("() => document.querySelector('#message').textContent === ''")
 
@@ -219,7 +223,9 @@ async def test_two_annotators_and_a_save_after_the_lock_passed_is_refused(
     level = await ada.text_content("#zoom-level")
     await ada.mouse.move(*await _at(ada, 160, 130))
     await ada.mouse.wheel(0, -100)
-    await ada.wait_for_function(f"() => document.querySelector('#zoom-level').textContent !== {level!r}")
+    await ada.wait_for_function(
+        f"() => document.querySelector('#zoom-level').textContent !== {level!r}"
+    )
     await ada.click("#annotator-labels label:has-text('cat')")
     await ada.click("[data-tool=rect]")
     await _drag(ada, await _at(ada, 50, 40), await _at(ada, 150, 120))
@@ -251,7 +257,9 @@ async def test_two_annotators_and_a_save_after_the_lock_passed_is_refused(
 
     # The lock passes: an admin forces it open. Grace sees the file labeled; Ada's
     # annotator says her lock has ended.
-    team.post("/v1/labeling/unlock", {"project_id": team.project, "file_name": "a.png", "force": True})
+    team.post(
+        "/v1/labeling/unlock", {"project_id": team.project, "file_name": "a.png", "force": True}
+    )
     await tile.filter(has_text="Labeled · version 1").wait_for()
     await ada.locator("#annotator-lock", has_text="Your lock has ended").wait_for()
 
@@ -308,7 +316,9 @@ async def test_keyboard_drawing_undo_redo_and_next_file_in_one_switch(
     team = _team(server, images=("a.png", "b.png", "c.png", "d.png"))
     ada = await _signed_in(browser, server, team.admin)
     saves: list[str] = []
-    ada.on("request", lambda r: r.method == "PUT" and "/annotations/" in r.url and saves.append(r.url))
+    ada.on(
+        "request", lambda r: r.method == "PUT" and "/annotations/" in r.url and saves.append(r.url)
+    )
 
     # Keyboard only: the tile, then the drawing area's crosshair (from the middle, 3 px a
     # step, 30 with Shift) for a rectangle and a polygon.
@@ -353,7 +363,7 @@ async def test_keyboard_drawing_undo_redo_and_next_file_in_one_switch(
     await ada.keyboard.press("ArrowLeft")
     await ada.keyboard.press("Shift+ArrowDown")
     await ada.keyboard.press("Control+ArrowRight")
-    live = "Rectangle 1 · cat: x 198, y 160, 61 × 30 pixels."
+    live = "Rectangle 1 · cat: x 198, y 160, 61 \u00d7 30 pixels."
     assert await ada.text_content("#annotator-live") == live
     await _tab_to(ada, "#shape-list li[data-index='1'] .shape-item")
     await ada.keyboard.press("Delete")
@@ -389,9 +399,7 @@ async def test_keyboard_drawing_undo_redo_and_next_file_in_one_switch(
     assert len(saves) == 1
 
     # A file listed as free but taken meanwhile (409) is passed over for the next one.
-    team.post(
-        "/v1/labeling/lock", {"project_id": team.project, "file_name": "c.png"}, team.member
-    )
+    team.post("/v1/labeling/lock", {"project_id": team.project, "file_name": "c.png"}, team.member)
 
     async def stale_listing(route: Any) -> None:
         response = await route.fetch()
@@ -428,7 +436,9 @@ async def test_keyboard_drawing_undo_redo_and_next_file_in_one_switch(
     # Close releases the lock and goes back to the tile.
     await ada.click("#close")
     await ada.wait_for_selector("#annotator", state="hidden")
-    await ada.wait_for_function("() => document.activeElement.closest('li')?.dataset.file === 'd.png'")
+    await ada.wait_for_function(
+        "() => document.activeElement.closest('li')?.dataset.file === 'd.png'"
+    )
     await ada.locator("li.file[data-file='d.png']", has_text="New").wait_for()
     assert team.locks() == {"c.png": "Grace"}
     assert ada.errors == []
@@ -445,7 +455,10 @@ async def test_the_grid_counts_filters_and_pages_through_many_files(
         shapes = [{"type": "rect", "label": "cat", "x": 1, "y": 2, "w": 3, "h": 4}]
         team.post(
             f"/v1/labeling/projects/{team.project}/annotations/{name}",
-            {"token": team.get(f"/v1/labeling/status/{team.project}")["locks"][0]["token"], "shapes": shapes},
+            {
+                "token": team.get(f"/v1/labeling/status/{team.project}")["locks"][0]["token"],
+                "shapes": shapes,
+            },
             method="PUT",
         )
         team.post("/v1/labeling/unlock", {"project_id": team.project, "file_name": name})
