@@ -342,6 +342,13 @@ async def test_keyboard_drawing_undo_redo_and_next_file_in_one_switch(
     await ada.keyboard.press("Enter")
     both = ["Rectangle 1 · cat", "Polygon 2 · dog, 3 points"]
     assert await _shapes(ada) == both
+    await ada.keyboard.press("Space")  # a point of another polygon, then Escape: gone
+    await ada.keyboard.press("Escape")
+    await ada.keyboard.press("Enter")
+    assert await ada.locator("#stage .draft circle").count() == 1  # a new one begins
+    await ada.keyboard.press("Escape")
+    assert await ada.locator("#stage .draft *").count() == 0
+    assert await _shapes(ada) == both
 
     # Undo and redo, by keys and by buttons.
     await ada.keyboard.press("Control+z")
@@ -370,6 +377,12 @@ async def test_keyboard_drawing_undo_redo_and_next_file_in_one_switch(
     assert await _shapes(ada) == both[:1]
     assert await ada.evaluate("document.activeElement.classList.contains('shape-item')")
 
+    # The mouse moves the rectangle (drag it) and resizes it (drag its corner's handle).
+    await ada.keyboard.press("v")
+    await _drag(ada, await _at(ada, 228, 175), await _at(ada, 238, 185))
+    await _drag(ada, await _at(ada, 269, 200), await _at(ada, 289, 210))
+    assert await _shapes(ada) == both[:1]
+
     # No shortcut fires while typing or choosing in a field.
     await ada.focus("#shape-label")
     await ada.keyboard.press("s")
@@ -379,7 +392,7 @@ async def test_keyboard_drawing_undo_redo_and_next_file_in_one_switch(
     await ada.keyboard.press("s")
     await ada.locator("#message", has_text="Saved (version 1).").wait_for()
     (rect,) = team.versions("a.png")["items"][0]["shapes"]
-    assert (rect["x"], rect["y"], rect["w"], rect["h"]) == (198, 160, 61, 30)
+    assert [rect["x"], rect["y"], rect["w"], rect["h"]] == pytest.approx([208, 170, 81, 40], abs=1)
 
     # Next with unsaved changes asks first (and saves nothing); discarding goes on.
     await ada.keyboard.press("v")
