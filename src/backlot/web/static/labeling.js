@@ -222,6 +222,7 @@ annotator.connect({
     recount();
   },
   closed(name) {
+    tell(null); // what the annotator last said was about the file, not the grid
     render();
     const button = $(`#files li[data-file="${CSS.escape(name)}"] button`);
     if (button) button.focus();
