@@ -1,5 +1,6 @@
 """The labeling page in a real browser: two Chromium contexts as two users on a real
-server; one user's lock appears in the other's page, live, and goes away on unlock."""
+server; the file one user opens (and so locks) shows in the other's page, live, and is
+free again when the annotator closes."""
 
 from __future__ import annotations
 
@@ -77,14 +78,14 @@ async def test_a_lock_taken_in_one_browser_shows_in_the_other(
     ada = await _open(browser, server, admin)
     grace = await _open(browser, server, guest)
 
+    # Ada chooses a.jpg: locked to her and open in her annotator.
     await ada.click("li.file[data-file='a.jpg']")  # type: ignore[attr-defined]
-    mine = ada.locator("li.file.mine[data-file='a.jpg']")  # type: ignore[attr-defined]
-    await mine.wait_for()
-    assert "Yours" in await mine.inner_text()
-    assert await mine.locator("button").get_attribute("aria-pressed") == "true"
+    await ada.wait_for_selector("#annotator:not([hidden])")  # type: ignore[attr-defined]
+    mine = ada.locator("#annotator-lock")  # type: ignore[attr-defined]
+    await mine.filter(has_text="Yours").wait_for()
     theirs = grace.locator("li.file.locked[data-file='a.jpg']")  # type: ignore[attr-defined]
     await theirs.wait_for(timeout=5000)
-    assert "Locked by Ada" in await theirs.inner_text()
+    assert "Being labeled by Ada" in await theirs.inner_text()
     await grace.screenshot(path=str(tmp_path / "grace.png"))  # type: ignore[attr-defined]
 
     # Grace clicks the locked file: refused, with the holder named.
@@ -92,8 +93,8 @@ async def test_a_lock_taken_in_one_browser_shows_in_the_other(
     message = grace.locator("#message")  # type: ignore[attr-defined]
     await message.filter(has_text="locked by Ada").wait_for(timeout=5000)
 
-    # Ada unlocks: Grace sees it free again, and takes it.
-    await ada.click("li.file[data-file='a.jpg']")  # type: ignore[attr-defined]
+    # Ada closes the annotator: Grace sees it free again, and takes it.
+    await ada.click("#close")  # type: ignore[attr-defined]
     free = grace.locator("li.file[data-file='a.jpg']:not(.locked)")  # type: ignore[attr-defined]
     await free.wait_for(timeout=5000)
     await grace.click("li.file[data-file='a.jpg']")  # type: ignore[attr-defined]
@@ -101,7 +102,7 @@ async def test_a_lock_taken_in_one_browser_shows_in_the_other(
         ada.locator(  # type: ignore[attr-defined]
             "li.file.locked[data-file='a.jpg']"
         )
-        .filter(has_text="Locked by Grace")
+        .filter(has_text="Being labeled by Grace")
         .wait_for(timeout=5000)
     )
 

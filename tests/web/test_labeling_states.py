@@ -1,9 +1,10 @@
-"""The labeling page as each kind of user meets it, in Chromium on a real server: a tile
-locked and released by keyboard alone, the page in Korean (a problem said in Korean
-too), an admin creating the first project from the empty state, a member told whom to
-ask, a personal account told why labeling is not for them; each state passes axe at
-1280 and 375 px in both languages. With a short lock lifetime, a held lock is renewed
-and its countdown never shows zero."""
+"""The labeling page as each kind of user meets it, in Chromium on a real server: a file
+opened (so locked) and closed (so released) by keyboard alone, the page in Korean (a
+problem said in Korean too), an admin creating the first project from the empty state, a
+member told whom to ask, a personal account told why labeling is not for them; each
+state passes axe at 1280 and 375 px in both languages. With a short lock lifetime, a held
+lock is renewed and its countdown never shows zero; a lock the server let go while the
+socket was away is said to have ended."""
 
 from __future__ import annotations
 
@@ -106,35 +107,42 @@ async def _accessible_everywhere(page: Any, what: str) -> None:
     await page.set_viewport_size({"width": 1280, "height": 800})
 
 
-async def _tab_to(page: Any, selector: str) -> None:
-    """Presses Tab until the element has the focus, as a keyboard user would."""
+async def _tab_to(page: Any, selector: str, key: str = "Tab") -> None:
+    """Presses Tab (or `key`) until the element has the focus, as a keyboard user would."""
     for _ in range(40):
-        await page.keyboard.press("Tab")
+        await page.keyboard.press(key)
         if await page.evaluate(f"document.activeElement === document.querySelector({selector!r})"):
             return
     raise AssertionError(f"{selector} is not reachable with Tab")
 
 
-async def test_a_tile_is_locked_and_released_by_keyboard_alone(server: str, browser: Any) -> None:
-    page = await _signed_in(browser, server, _admin_with_files(server, "a.jpg", "b.jpg"))
+async def test_a_file_is_opened_and_closed_by_keyboard_alone(server: str, browser: Any) -> None:
+    email = _admin_with_files(server, "a.jpg", "b.jpg")
+    page = await _signed_in(browser, server, email)
     await page.wait_for_selector("#connection.online")
     tile = page.locator("li.file[data-file='a.jpg']")
-    button = tile.locator("button")
-    assert await button.get_attribute("aria-pressed") == "false"
-    assert "Free" in await tile.inner_text()
+    assert "New" in await tile.inner_text()
 
     await _tab_to(page, "li.file[data-file='a.jpg'] button")
     await page.keyboard.press("Enter")
-    await page.wait_for_selector("li.file.mine[data-file='a.jpg'] button[aria-pressed=true]")
-    assert "Yours" in await tile.inner_text()
-    assert "You hold a.jpg" in await page.inner_text("#mine")
-    await asyncio.sleep(1.5)  # the countdown redraws: the focus stays on the tile
-    assert await page.evaluate("document.activeElement.closest('li').dataset.file") == "a.jpg"
+    await page.wait_for_selector("#annotator:not([hidden])")
+    await page.locator("#annotator-lock", has_text="Yours").wait_for()
+    assert await page.evaluate("document.activeElement.id") == "stage"
+    assert _locked_files(server, email) == ["a.jpg"]
+    await asyncio.sleep(1.5)  # the countdown redraws: the focus stays where it was
+    assert await page.evaluate("document.activeElement.id") == "stage"
 
+    await _tab_to(page, "#close", "Shift+Tab")
     await page.keyboard.press("Space")
-    await page.wait_for_selector("li.file[data-file='a.jpg']:not(.mine) button[aria-pressed=false]")
-    assert "Free" in await tile.inner_text()
+    await page.wait_for_selector("#annotator", state="hidden")
+    assert await page.evaluate("document.activeElement.closest('li').dataset.file") == "a.jpg"
+    await tile.filter(has_text="New").wait_for()
     assert await page.is_hidden("#mine")
+    for _ in range(50):  # the release is on its way
+        if not _locked_files(server, email):
+            break
+        await asyncio.sleep(0.1)
+    assert _locked_files(server, email) == []
     await _accessible_everywhere(page, "labeling with files")
     await page.context.close()
 
@@ -147,10 +155,13 @@ async def test_the_page_speaks_korean_and_says_problems_in_korean(
     assert await page.text_content("main h1") == "라벨링"
     assert await page.text_content("#files-title") == "파일"
     assert await page.text_content("#connection") == "실시간 연결됨"
-    assert "작업 가능" in await page.inner_text("li.file[data-file='a.jpg']")
+    assert "새 파일" in await page.inner_text("li.file[data-file='a.jpg']")
 
     await page.click("li.file[data-file='a.jpg']")
-    await page.locator("li.file.mine[data-file='a.jpg']", has_text="내가 잠금").wait_for()
+    await page.locator("#annotator-lock", has_text="내가 잠금").wait_for()
+    assert await page.text_content("#close") == "닫기"
+    await page.click("#close")
+    await page.locator("li.file[data-file='a.jpg']", has_text="새 파일").wait_for()
     await page.fill("#add-file input[name=name]", "a.jpg")  # already there
     await page.click("#add-file button")
     await page.locator(
@@ -159,7 +170,7 @@ async def test_the_page_speaks_korean_and_says_problems_in_korean(
     await page.select_option("#lang", "en")  # every text follows the switch, at once
     assert await page.text_content("main h1") == "Labeling"
     assert await page.text_content("#connection") == "Live"
-    assert "Yours" in await page.inner_text("li.file[data-file='a.jpg']")
+    assert "New" in await page.inner_text("li.file[data-file='a.jpg']")
     assert await page.text_content("#message") == "A file with this name is already in the project."
     await page.context.close()
 
@@ -228,12 +239,28 @@ async def test_a_held_lock_is_renewed_and_never_shows_zero(server: str, browser:
     page = await _signed_in(browser, server, email)
     await page.wait_for_selector("#connection.online")
     await page.click("li.file[data-file='a.jpg']")
-    await page.wait_for_selector("li.file.mine[data-file='a.jpg']")
+    countdown = page.locator("#annotator-lock")
+    await countdown.filter(has_text="Yours").wait_for()
     seen = set()
     for _ in range(int(LOCK_TTL * 2.5 / 0.25)):  # well past the first lifetime
-        seen.add(await page.inner_text("#mine"))
+        seen.add(await countdown.inner_text())
         await asyncio.sleep(0.25)
-    assert not [text for text in seen if " 0 s" in text], seen
-    assert await page.is_visible("li.file.mine[data-file='a.jpg']")  # still ours
+    assert not [text for text in seen if " 0 s" in text or "ended" in text], seen
+    assert "Yours" in await countdown.inner_text()  # still ours
     assert _locked_files(server, email) == ["a.jpg"]  # and the server agrees
+    await page.context.close()
+
+
+async def test_a_lock_the_server_let_go_is_said_to_have_ended(server: str, browser: Any) -> None:
+    email = _admin_with_files(server, "a.jpg")
+    page = await _signed_in(browser, server, email)
+    await page.wait_for_selector("#connection.online")
+    await page.click("li.file[data-file='a.jpg']")
+    countdown = page.locator("#annotator-lock")
+    await countdown.filter(has_text="Yours").wait_for()
+    # The socket goes away: the server lets the lock go after its grace, and the page,
+    # renewing through the REST route meanwhile, learns it and says so.
+    await page.evaluate("state.socket.disconnect()")
+    await countdown.filter(has_text="Your lock has ended").wait_for(timeout=LOCK_TTL * 4000)
+    assert _locked_files(server, email) == []
     await page.context.close()
