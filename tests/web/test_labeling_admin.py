@@ -309,8 +309,8 @@ async def test_an_admin_releases_a_members_lock_with_a_reason_by_keyboard(
     watched = Watched()
     grace = await watched.open(browser, server, team.member)
     await grace.wait_for_selector("#connection.online")
-    await grace.click("li.file[data-file='a.jpg']")
-    await grace.wait_for_selector("li.file.mine[data-file='a.jpg']")
+    await grace.click("li.file[data-file='a.jpg']")  # locked, and open in her annotator
+    await grace.locator("#annotator-lock", has_text="Yours").wait_for()
 
     ada = await watched.open(browser, server, team.admin)
     await ada.wait_for_selector("#connection.online")
@@ -333,11 +333,8 @@ async def test_an_admin_releases_a_members_lock_with_a_reason_by_keyboard(
         "#unlock-message", has_text="a.jpg is free again: Grace's lock was released"
     ).wait_for()
 
-    # Grace's page follows at once; the server agrees.
-    await grace.wait_for_selector(
-        "li.file[data-file='a.jpg']:not(.mine) button[aria-pressed=false]", timeout=5000
-    )
-    assert await grace.is_hidden("#mine")
+    # Grace's annotator follows at once; the server agrees.
+    await grace.locator("#annotator-lock", has_text="Your lock has ended").wait_for(timeout=5000)
     assert team.call("GET", f"/v1/labeling/status/{project}").json()["locks"] == []
     assert await ada.is_visible("#no-locks")
 
