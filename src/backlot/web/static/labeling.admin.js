@@ -15,7 +15,7 @@ const admin = {
   locks: [], // the project's locks, from /status
   audit: { offset: 0, total: 0, items: [] },
   users: new Map(), // user id -> display name, for the audit trail
-  grid: "", // what the grid showed when the locks were last read
+  table: "", // the grid's lock table when the locks were last read
 };
 const projectSays = statusLine("#project-message");
 const labelsSays = statusLine("#labels-message");
@@ -215,12 +215,20 @@ $("#labels-form").addEventListener("submit", async (event) => {
   }
 });
 
+// The annotator's "edit the label set" (a project without labels): here, once it closed.
+window.labelingPage.editLabels = () => {
+  const add = $("#add-label");
+  add.scrollIntoView({ block: "center" });
+  add.focus();
+};
+
 // --- locks: someone's released with a reason -------------------------------------------
 
 async function loadLocks() {
   const project = admin.project;
+  const asked = (admin.asked = (admin.asked || 0) + 1);
   const status = await api("GET", `/v1/labeling/status/${project}`);
-  if (project !== admin.project) return;
+  if (project !== admin.project || asked !== admin.asked) return; // a newer read is under way
   admin.locks = status.locks;
   drawLocks();
 }
@@ -264,15 +272,20 @@ $("#force-unlock").addEventListener("submit", async (event) => {
   await Promise.all([loadLocks(), loadAudit(0)]).catch(auditFailed);
 });
 
-// The grid shows locks live: when a tile's look changes, the locks are read again.
-new MutationObserver(() => {
-  if ($("#admin").hidden) return;
-  const grid = [...$("#files").children].map((tile) => `${tile.dataset.file}:${tile.className}`).join("|");
-  if (grid === admin.grid) return;
-  admin.grid = grid;
-  clearTimeout(admin.gridTimer);
-  admin.gridTimer = setTimeout(() => loadLocks().catch(() => {}), 300);
-}).observe($("#files"), { subtree: true, childList: true, attributes: true, attributeFilter: ["class"] });
+// The grid's lock table is live (labeling.locks.js announces each change, for every
+// file of the project, listed or not): the locks are read again when someone's lock
+// comes, goes or passes to someone else, and once a release of ours has completed.
+document.addEventListener("labeling:locks", (event) => {
+  const { project, locks, settled } = event.detail;
+  if ($("#admin").hidden || project !== admin.project) return;
+  const table = locks
+    .map((lock) => `${lock.file}:${lock.user_id}:${lock.token}`)
+    .sort()
+    .join("|");
+  if (table === admin.table && !settled) return;
+  admin.table = table;
+  loadLocks().catch(() => {});
+});
 
 // --- the audit trail ------------------------------------------------------------------
 

@@ -86,6 +86,7 @@ const annotator = (() => {
     view.token = lock.token;
     view.version = 0;
     view.note = null;
+    view.moved = null;
     editor.selected = -1;
     editor.history.reset([]);
     say(() => t("annotator.loading", { file: file.name }), "info");
@@ -103,7 +104,10 @@ const annotator = (() => {
       editor.label = editor.labels.length ? editor.labels[0].name : null;
     }
     editor.size = await sizeOf(file, image);
-    if (!editor.labels.length) view.note = { key: "annotator.noLabels" };
+    if (!editor.labels.length) {
+      const admin = host.isAdmin();
+      view.note = { key: admin ? "annotator.noLabelsAdmin" : "annotator.noLabels", editLabels: admin };
+    }
     else if (!image) view.note = { key: "annotator.noImage", vars: editor.size };
     editor.history.reset(latest ? latest.shapes : []);
     view.version = latest ? latest.version : 0;
@@ -198,20 +202,85 @@ const annotator = (() => {
     }
   }
 
+  // Resolves true once the annotator is closed and the lock released; false when the
+  // person chose to keep editing (or something else is under way).
   async function close() {
-    if (busy || !view.open) return;
+    if (busy || !view.open) return !view.open;
     if (editor.history.dirty()) return ask("close");
     const name = view.file.name;
     dismiss();
     const released = host.release(name); // the grid forgets the lock at once
     host.closed(name);
     await released;
+    return true;
   }
 
-  // Leaves the annotator without a word to the server (the session ended, the page
-  // redraws): the lock lapses by itself.
+  // After the lock ended (it ran out, or an admin released it): the file locked again
+  // with a new token, the shapes kept. When someone saved it meanwhile, the person
+  // chooses: their version loaded, or hers kept to be saved over it as a new version.
+  async function relock() {
+    if (busy || !view.open) return;
+    busy = true;
+    const name = view.file.name;
+    try {
+      const lock = await host.relock(name);
+      view.token = lock.token;
+      const path = `/v1/labeling/projects/${view.project}/annotations/${encodeURIComponent(name)}`;
+      const latest = await api("GET", path).catch((error) => {
+        if (error.problem && error.problem.code === "no_annotation") return null;
+        throw error;
+      });
+      const version = latest ? latest.version : 0;
+      if (version > view.version) {
+        view.moved = { version, shapes: latest.shapes, author: (latest.author && latest.author.name) || "" };
+        say(null);
+      } else say(() => t("annotator.relocked"), "success");
+    } catch (error) {
+      const problem = error.problem || {};
+      if (problem.code === "lock_held") say(() => t("annotator.relockHeld", { name: problem.locked_by }), "error");
+      else say(() => i18n.problem(error), "error");
+    } finally {
+      busy = false;
+    }
+    drawAll();
+    drawMoved();
+    if (view.moved) $$("#moved-theirs").focus();
+    else if (document.activeElement === document.body || $$("#relock").hidden) stage.focus();
+  }
+
+  // Someone saved the file while the lock was away: theirs loaded, or hers kept (still
+  // unsaved: saving makes it the newest version).
+  function drawMoved() {
+    const box = $$("#annotator-moved");
+    box.hidden = !view.moved;
+    if (!view.moved) return;
+    const { version, author } = view.moved;
+    $$("#moved-text").textContent = t("annotator.moved", { version: i18n.number(version), name: author });
+  }
+
+  function resolveMoved(theirs) {
+    const moved = view.moved;
+    if (!moved) return;
+    view.moved = null;
+    view.version = moved.version;
+    if (theirs) {
+      editor.selected = -1;
+      editor.history.reset(moved.shapes);
+      say(() => t("annotator.loadedTheirs", { version: i18n.number(moved.version) }), "info");
+    } else {
+      editor.history.markSaved(moved.shapes); // unsaved against theirs until saved
+      say(() => t("annotator.keptMine"), "info");
+    }
+    drawAll();
+    drawMoved();
+    stage.focus();
+  }
+
+  // Leaves the annotator without a word to the server (signed out): the lock lapses by
+  // itself.
   function dismiss() {
     view.open = false;
+    view.moved = null;
     canvas.cancel();
     if (dialog.open) dialog.close();
     root.hidden = true;
@@ -221,14 +290,23 @@ const annotator = (() => {
   // --- unsaved changes: ask ---------------------------------------------------------
 
   let pending = null;
+  let answered = null; // resolves the question's promise: true when the annotator closed
   function ask(action) {
     pending = action;
     drawAsk();
     dialog.showModal();
+    return new Promise((resolve) => (answered = resolve));
   }
 
+  const lockEnded = () => !$$("#relock").hidden;
+
   function drawAsk() {
-    if (pending) $$("#unsaved-text").textContent = t(`annotator.unsaved.${pending}`, { file: view.file.name });
+    if (!pending) return;
+    const ended = lockEnded();
+    const key = ended ? `annotator.unsaved.${pending}Ended` : `annotator.unsaved.${pending}`;
+    $$("#unsaved-text").textContent = t(key, { file: view.file.name });
+    dialog.querySelector("button[value=relock]").hidden = !ended;
+    dialog.querySelector("button[value=save]").hidden = ended;
   }
 
   for (const button of dialog.querySelectorAll("button")) {
@@ -236,13 +314,29 @@ const annotator = (() => {
   }
   dialog.addEventListener("close", async () => {
     const action = pending;
+    const resolve = answered || (() => {});
     pending = null;
+    answered = null;
     const choice = dialog.returnValue;
     dialog.returnValue = "";
-    if (!view.open || !action || choice === "stay" || !choice) return stage.focus();
-    if (choice === "save" && !(await save())) return stage.focus();
+    if (!view.open || !action || choice === "stay" || !choice) {
+      stage.focus();
+      return resolve(!view.open);
+    }
+    if (choice === "relock") {
+      await relock();
+      return resolve(false);
+    }
+    if (choice === "save" && !(await save())) {
+      stage.focus();
+      return resolve(false);
+    }
     if (choice === "discard") editor.history.discard();
-    return action === "next" ? next() : close();
+    if (action === "next") {
+      await next();
+      return resolve(false);
+    }
+    return resolve(await close());
   });
 
   // --- the buttons that go: save, next, close ---------------------------------------
@@ -250,21 +344,31 @@ const annotator = (() => {
   $$("#save").addEventListener("click", save);
   $$("#next").addEventListener("click", next);
   $$("#close").addEventListener("click", close);
+  $$("#relock").addEventListener("click", relock);
+  $$("#moved-theirs").addEventListener("click", () => resolveMoved(true));
+  $$("#moved-mine").addEventListener("click", () => resolveMoved(false));
+  $$("#edit-labels").addEventListener("click", async () => {
+    if (await close()) host.editLabels();
+  });
 
   window.addEventListener("beforeunload", (event) => {
     if (view.open && editor.history.dirty()) event.preventDefault();
   });
-  i18n.onChange(drawAsk);
+  i18n.onChange(() => {
+    drawAsk();
+    if (view.open) drawMoved();
+  });
 
   return {
     // `grid`: lockOf(name), isMine(lock), image(url) -> object URL,
-    // takeNext(current) -> {file, lock} | null, release(name), saved(name, version),
-    // closed(name), say(text, tone).
+    // takeNext(current) -> {file, lock} | null, release(name), relock(name) -> lock,
+    // saved(name, version), closed(name), say(text, tone), isAdmin(), editLabels().
     connect(grid) {
       host = grid;
       annotatorPanel.setHost(grid);
     },
     open,
+    close,
     dismiss,
     isOpen: () => view.open,
     file: () => (view.open ? view.file.name : null),

@@ -22,6 +22,9 @@ i18n.add({
     "annotator.labels": "Label for new shapes",
     "annotator.noLabels":
       "This project has no labels yet, so nothing can be drawn. Ask an admin of your company to add labels.",
+    "annotator.noLabelsAdmin":
+      "This project has no labels yet, so nothing can be drawn. As an admin, you add them in the project's label set.",
+    "annotator.editLabels": "Close and edit the label set",
     "annotator.noImage": "This file has no image uploaded: shapes are drawn on a blank area of {w} × {h} pixels.",
     "annotator.stage": "{file}: drawing area",
     "annotator.shapes": "Shapes ({count})",
@@ -53,9 +56,18 @@ i18n.add({
     "annotator.saving": "Saving…",
     "annotator.saved": "Saved (version {version}).",
     "annotator.refused.stale_lock":
-      "Someone else took this file after your lock ended; your changes were not saved. Close the file and open it again to see the latest version.",
+      "Someone else took this file after your lock ended; your changes were not saved. Once they release it, choose Lock it again: your shapes stay, and you can see their version before you save.",
     "annotator.refused.not_lock_owner":
-      "You no longer hold the lock on this file (it ended, or an admin released it), so your changes were not saved. Close the file and open it again to lock it, then save.",
+      "You no longer hold the lock on this file (it ended, or an admin released it), so your changes were not saved. Choose Lock it again to keep your shapes, then save.",
+    "annotator.relock": "Lock it again",
+    "annotator.relocked": "The file is locked to you again; your shapes are kept. Save when you are ready.",
+    "annotator.relockHeld": "{name} holds this file now, so it cannot be locked to you. Your shapes are still here: wait until it is released, then choose Lock it again.",
+    "annotator.moved":
+      "The file is locked to you again, but {name} saved it meanwhile (version {version}). Load their version, or keep yours: saving it makes it the newest version, over theirs.",
+    "annotator.moved.theirs": "Load their version",
+    "annotator.moved.mine": "Keep mine",
+    "annotator.loadedTheirs": "Version {version} is loaded; your shapes were set aside.",
+    "annotator.keptMine": "Your shapes are kept; save to make them the newest version.",
     "annotator.refused.shape_outside_image":
       "Shape {n} lies outside the image, so nothing was saved. Move it inside the image and save again.",
     "annotator.refused.unknown_label":
@@ -65,6 +77,10 @@ i18n.add({
     "annotator.unsaved.title": "Unsaved changes",
     "annotator.unsaved.next": "{file} has changes you have not saved. Going to the next file does not save them.",
     "annotator.unsaved.close": "{file} has changes you have not saved. Closing does not save them.",
+    "annotator.unsaved.nextEnded":
+      "{file} has changes you have not saved, and your lock has ended, so they cannot be saved yet. Lock it again to keep them; going to the next file discards them.",
+    "annotator.unsaved.closeEnded":
+      "{file} has changes you have not saved, and your lock has ended, so they cannot be saved yet. Lock it again to keep them; closing discards them.",
     "annotator.unsaved.save": "Save, then go on",
     "annotator.unsaved.discard": "Discard changes",
     "annotator.unsaved.stay": "Keep editing",
@@ -97,6 +113,9 @@ i18n.add({
     "annotator.labels": "새 도형의 라벨",
     "annotator.noLabels":
       "이 프로젝트에는 아직 라벨이 없어서 그릴 수 없습니다. 회사 관리자에게 라벨을 추가해 달라고 요청하세요.",
+    "annotator.noLabelsAdmin":
+      "이 프로젝트에는 아직 라벨이 없어서 그릴 수 없습니다. 관리자인 내가 프로젝트의 라벨 목록에서 추가할 수 있습니다.",
+    "annotator.editLabels": "닫고 라벨 목록 편집",
     "annotator.noImage": "이 파일에는 올린 이미지가 없습니다. {w} × {h} 픽셀의 빈 영역에 도형을 그립니다.",
     "annotator.stage": "{file}: 그리는 영역",
     "annotator.shapes": "도형 ({count}개)",
@@ -128,9 +147,18 @@ i18n.add({
     "annotator.saving": "저장하는 중…",
     "annotator.saved": "저장됨 (버전 {version}).",
     "annotator.refused.stale_lock":
-      "잠금이 끝난 뒤 다른 사람이 이 파일을 가져갔습니다. 변경 내용은 저장되지 않았습니다. 파일을 닫았다가 다시 열어 최신 버전을 확인하세요.",
+      "잠금이 끝난 뒤 다른 사람이 이 파일을 가져갔습니다. 변경 내용은 저장되지 않았습니다. 그 사람이 잠금을 풀면 '다시 잠그기'를 고르세요. 내 도형은 그대로 두고, 저장하기 전에 그 사람의 버전을 볼 수 있습니다.",
     "annotator.refused.not_lock_owner":
-      "이 파일의 잠금이 더 이상 내 것이 아니어서(잠금이 끝났거나 관리자가 풀었습니다) 변경 내용이 저장되지 않았습니다. 파일을 닫았다가 다시 열어 잠근 뒤 저장하세요.",
+      "이 파일의 잠금이 더 이상 내 것이 아니어서(잠금이 끝났거나 관리자가 풀었습니다) 변경 내용이 저장되지 않았습니다. '다시 잠그기'를 고르면 내 도형을 그대로 두고 저장할 수 있습니다.",
+    "annotator.relock": "다시 잠그기",
+    "annotator.relocked": "파일을 다시 잠갔습니다. 내 도형은 그대로입니다. 준비가 되면 저장하세요.",
+    "annotator.relockHeld": "지금은 {name} 님이 이 파일을 잠가서 내가 잠글 수 없습니다. 내 도형은 그대로 있습니다. 잠금이 풀리면 '다시 잠그기'를 고르세요.",
+    "annotator.moved":
+      "파일을 다시 잠갔지만, 그사이 {name} 님이 저장했습니다(버전 {version}). 그 사람의 버전을 불러오거나 내 것을 유지하세요. 내 것을 저장하면 그 버전 위에 최신 버전이 됩니다.",
+    "annotator.moved.theirs": "그 사람의 버전 불러오기",
+    "annotator.moved.mine": "내 것 유지",
+    "annotator.loadedTheirs": "버전 {version}을(를) 불러왔습니다. 내 도형은 버렸습니다.",
+    "annotator.keptMine": "내 도형을 그대로 두었습니다. 저장하면 최신 버전이 됩니다.",
     "annotator.refused.shape_outside_image":
       "도형 {n}이(가) 이미지 밖에 있어서 아무것도 저장되지 않았습니다. 이미지 안으로 옮긴 뒤 다시 저장하세요.",
     "annotator.refused.unknown_label":
@@ -140,6 +168,10 @@ i18n.add({
     "annotator.unsaved.title": "저장하지 않은 변경",
     "annotator.unsaved.next": "{file}에 저장하지 않은 변경이 있습니다. 다음 파일로 가도 저장되지 않습니다.",
     "annotator.unsaved.close": "{file}에 저장하지 않은 변경이 있습니다. 닫아도 저장되지 않습니다.",
+    "annotator.unsaved.nextEnded":
+      "{file}에 저장하지 않은 변경이 있고 잠금이 끝나서 아직 저장할 수 없습니다. 변경을 지키려면 다시 잠그세요. 다음 파일로 가면 변경이 버려집니다.",
+    "annotator.unsaved.closeEnded":
+      "{file}에 저장하지 않은 변경이 있고 잠금이 끝나서 아직 저장할 수 없습니다. 변경을 지키려면 다시 잠그세요. 닫으면 변경이 버려집니다.",
     "annotator.unsaved.save": "저장하고 계속",
     "annotator.unsaved.discard": "변경 버리기",
     "annotator.unsaved.stay": "계속 편집",

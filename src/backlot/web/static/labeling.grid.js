@@ -35,7 +35,6 @@ async function listFiles(upTo, more = false) {
   state.listed = offset;
   state.total = page.total;
   state.counts = page.counts;
-  state.drawn = state.files.size;
   render();
 }
 
@@ -192,10 +191,6 @@ function render() {
   order.forEach((item, i) => drawTile(item, names[i]));
   $("#no-files").hidden = names.length > 0 || state.filter !== null;
   noMatch.hidden = names.length > 0 || state.filter === null;
-  if (state.files.size !== state.drawn) {
-    state.drawn = state.files.size; // registered or uploaded here: the counts change
-    recount();
-  }
   annotator.lockChanged();
   const mine = [...state.locks.values()].find(isMine);
   $("#mine").hidden = !mine;

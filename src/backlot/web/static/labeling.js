@@ -20,11 +20,6 @@ i18n.add({
     "labeling.project": "Project",
     "labeling.fileName": "File name",
     "labeling.register": "Register file",
-    "labeling.registered": "{name} registered.",
-    "labeling.image": "Image",
-    "labeling.upload": "Upload image",
-    "labeling.uploading": "Uploading…",
-    "labeling.uploaded": "{name} uploaded.",
     "labeling.files": "Files",
     "labeling.help": "Choose a file to lock it for yourself and label it; closing the annotator releases it.",
     "labeling.noFiles": "No files yet: register a file name or upload an image above.",
@@ -63,11 +58,6 @@ i18n.add({
     "labeling.project": "프로젝트",
     "labeling.fileName": "파일 이름",
     "labeling.register": "파일 등록",
-    "labeling.registered": "{name} 파일을 등록했습니다.",
-    "labeling.image": "이미지",
-    "labeling.upload": "이미지 올리기",
-    "labeling.uploading": "올리는 중…",
-    "labeling.uploaded": "{name} 파일을 올렸습니다.",
     "labeling.files": "파일",
     "labeling.help": "파일을 고르면 내 작업으로 잠그고 라벨링합니다. 라벨링 화면을 닫으면 잠금이 풀립니다.",
     "labeling.noFiles": "아직 파일이 없습니다. 위에서 파일 이름을 등록하거나 이미지를 올리세요.",
@@ -105,7 +95,7 @@ const state = {
   me: null,
   project: null,
   online: false,
-  files: new Map(), // name -> the file as listed (null: just registered here), in grid order
+  files: new Map(), // name -> the file as listed, in grid order
   locks: new Map(), // name -> lock ({file, user, user_id, token, deadline, seen}) of every locked file
   content: new Map(), // name -> URL of its uploaded image
   thumbnails: new Map(), // image URL -> object URL of the fetched image (null: none)
@@ -114,7 +104,6 @@ const state = {
   counts: null, // the project's files per state, from the API
   total: 0, // files the filter matches
   listed: 0, // of those, how many were fetched
-  drawn: 0, // tiles last drawn: one more means a file was registered or uploaded here
   joined: false, // the lock table came from the socket (newer than a listed page's locks)
   seq: 0,
   socket: null,
@@ -151,7 +140,7 @@ function hideAll() {
 }
 
 async function show() {
-  if (annotator.isOpen()) annotator.dismiss();
+  if (!(await leaveAnnotator())) return;
   const signedIn = Boolean(session.token);
   $("#login").hidden = signedIn;
   if (!signedIn) {
@@ -181,8 +170,14 @@ async function show() {
   await openProject(Number(select.value));
 }
 
+// The annotator left the way its Close button leaves it (asked first when there are
+// unsaved changes, the lock released): false when the person chose to keep editing.
+async function leaveAnnotator() {
+  return !annotator.isOpen() || (await annotator.close());
+}
+
 async function openProject(projectId) {
-  if (annotator.isOpen()) annotator.dismiss();
+  if (!(await leaveAnnotator())) return;
   state.project = projectId;
   state.filter = null;
   state.locks.clear();
@@ -208,7 +203,7 @@ async function annotate(name) {
   }
 }
 
-const fileOf = (name) => state.files.get(name) || { name, content_url: state.content.get(name) || null };
+const fileOf = (name) => state.files.get(name);
 
 annotator.connect({
   lockOf: (name) => state.locks.get(name),
@@ -224,9 +219,16 @@ annotator.connect({
   closed(name) {
     tell(null); // what the annotator last said was about the file, not the grid
     render();
-    const button = $(`#files li[data-file="${CSS.escape(name)}"] button`);
-    if (button) button.focus();
+    // Back on the file's tile; when it is not listed (another page, another filter),
+    // on the first tile, else on the files' heading.
+    const button = $(`#files li[data-file="${CSS.escape(name)}"] button`) || $("#files li button");
+    const heading = $("#files-title");
+    if (!button) heading.tabIndex = -1;
+    (button || heading).focus();
   },
+  relock: (name) => take(name),
+  isAdmin: () => Boolean(state.me && state.me.role === "admin"),
+  editLabels: () => window.labelingPage.editLabels(),
   say: (text, tone) => tell(text, tone),
 });
 
@@ -261,7 +263,7 @@ startSignIn(
     return show(...args);
   },
   () => {
-    if (annotator.isOpen()) annotator.dismiss();
+    if (annotator.isOpen()) annotator.dismiss(); // signed out: nothing can be released any more
     if (state.socket) state.socket.disconnect();
     state.socket = null;
     state.project = null;
@@ -274,8 +276,13 @@ startSignIn(
 setInterval(() => state.project !== null && state.me && render(), 1000); // the countdown
 
 // What the page's other scripts (labeling.upload.js, labeling.admin.js) ask of the grid
-// after they add files or change the projects.
+// after they add files or change the projects, and the page's one status line. Files
+// added are read again as listed (the filter, the pages shown, the live connection and
+// an open annotator stay as they are); the counts come with them. `editLabels` is set
+// by the admin screen.
 window.labelingPage = {
   reloadProjects: () => show(),
-  reloadFiles: () => (state.project === null ? Promise.resolve() : openProject(state.project)),
+  reloadFiles: () => (state.project === null ? Promise.resolve() : listFiles(state.listed)),
+  say: (text, tone) => tell(text, tone),
+  editLabels: () => {},
 };

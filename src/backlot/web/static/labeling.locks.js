@@ -2,10 +2,18 @@
 // events, numbered; a gap or a reconnection reads the table again), heartbeats that renew
 // the user's locks (through the REST route while the socket is down) and say when one has
 // ended, and the lock calls the annotator makes. It shares the page's `state`, `render`
-// and status line (labeling.js, loaded after it).
+// and status line (labeling.js, loaded after it). Each change of the table is announced
+// to the rest of the page as a `labeling:locks` event on the document (detail: the
+// locks, each {file, user, user_id, token}; `settled` when a release of ours has
+// completed at the server).
 "use strict";
 
 const PRESENCE_BEAT_MS = 20000; // the server forgets a silent socket after a while
+
+function announceLocks(settled = false) {
+  const locks = [...state.locks.values()].map(({ file, user, user_id, token }) => ({ file, user, user_id, token }));
+  document.dispatchEvent(new CustomEvent("labeling:locks", { detail: { project: state.project, locks, settled } }));
+}
 
 // A lock as the page keeps it: its end on this browser's clock (from `expires_in_ms`
 // when the server sent it, so a skewed clock does not matter), and the lifetime it had.
@@ -95,6 +103,7 @@ function join(since, reconnected = false) {
     }
     render();
     recount();
+    announceLocks();
   });
 }
 
@@ -120,6 +129,7 @@ function beat() {
       if (isMine(lock) && !kept.has(name) && lock.seen < asked) state.locks.delete(name);
     }
     render();
+    announceLocks();
   };
   const done = () => {
     state.renewing = false;
@@ -148,14 +158,14 @@ function apply(kind, event) {
   } else labeled(event);
   render();
   recount();
+  if (kind !== "annotation_saved") announceLocks();
 }
 
 // A file saved (here or by anyone): labeled, at this version.
 function labeled(event) {
-  if (!state.files.has(event.file)) return; // not listed in this grid
-  const file = state.files.get(event.file) || { name: event.file, annotation_version: 0 };
+  const file = state.files.get(event.file);
+  if (!file) return; // not listed in this grid
   file.annotation_version = Math.max(file.annotation_version || 0, event.version);
-  state.files.set(event.file, file);
 }
 
 function setOnline(online) {
@@ -172,6 +182,7 @@ async function take(name) {
     if (other !== name && isMine(otherLock)) state.locks.delete(other); // switched
   }
   state.locks.set(name, lock);
+  announceLocks();
   return lock;
 }
 
@@ -184,6 +195,7 @@ async function release(name) {
     if (code !== "not_locked" && code !== "not_lock_owner") tell(() => sentence(error)); // gone already
   }
   render();
+  announceLocks(true); // the server has answered: its table no longer has this lock
 }
 
 // The next free file to label, taken in one step with the release of this one: new

@@ -11,7 +11,7 @@ const annotatorPanel = (() => {
   const t = (key, vars) => i18n.t(key, vars);
   let host = null; // the grid (labeling.js): the locks, the status line
 
-  const view = { open: false, project: null, file: null, token: null, version: 0, note: null };
+  const view = { open: false, project: null, file: null, token: null, version: 0, note: null, moved: null };
 
   root.innerHTML = `
     <div class="annotator-head">
@@ -19,7 +19,17 @@ const annotatorPanel = (() => {
       <span id="annotator-lock" class="pill"></span>
       <span id="annotator-version" class="pill"></span>
     </div>
-    <p id="annotator-note" class="notice" hidden></p>
+    <div id="annotator-note" class="notice" hidden>
+      <p id="annotator-note-text"></p>
+      <button type="button" id="edit-labels" class="secondary" data-text="annotator.editLabels" hidden></button>
+    </div>
+    <div id="annotator-moved" class="notice" hidden>
+      <p id="moved-text"></p>
+      <div class="bar">
+        <button type="button" id="moved-theirs" data-text="annotator.moved.theirs"></button>
+        <button type="button" id="moved-mine" class="secondary" data-text="annotator.moved.mine"></button>
+      </div>
+    </div>
     <div class="annotator-tools">
       <div role="group" data-text-aria-label="annotator.tools">
         <button type="button" data-tool="select" aria-keyshortcuts="V"><span data-text="annotator.select"></span> <kbd>V</kbd></button>
@@ -39,6 +49,7 @@ const annotatorPanel = (() => {
       <div role="group" data-text-aria-label="annotator.file">
         <button type="button" id="save" aria-keyshortcuts="S"><span data-text="annotator.save"></span> <kbd>S</kbd></button>
         <button type="button" id="next" aria-keyshortcuts="N"><span data-text="annotator.next"></span> <kbd>N</kbd></button>
+        <button type="button" id="relock" data-text="annotator.relock" hidden></button>
         <button type="button" id="close" class="secondary" data-text="annotator.close"></button>
       </div>
     </div>
@@ -68,6 +79,7 @@ const annotatorPanel = (() => {
       <p id="unsaved-text"></p>
       <div class="bar">
         <button type="button" value="save" data-text="annotator.unsaved.save"></button>
+        <button type="button" value="relock" data-text="annotator.relock" hidden></button>
         <button type="button" value="discard" class="danger" data-text="annotator.unsaved.discard"></button>
         <button type="button" value="stay" class="secondary" data-text="annotator.unsaved.stay" autofocus></button>
       </div>
@@ -245,12 +257,19 @@ const annotatorPanel = (() => {
     const pill = $$("#annotator-lock");
     pill.textContent = text;
     pill.classList.toggle("lost", left <= 0);
+    const relock = $$("#relock");
+    const ended = left <= 0;
+    if (relock.hidden === ended) {
+      if (!ended && document.activeElement === relock) stage.focus(); // it is going away
+      relock.hidden = !ended;
+    }
   }
 
   function drawNote() {
     const note = $$("#annotator-note");
     note.hidden = !view.note;
-    if (view.note) note.textContent = t(view.note.key, view.note.vars);
+    if (view.note) $$("#annotator-note-text").textContent = t(view.note.key, view.note.vars);
+    $$("#edit-labels").hidden = !(view.note && view.note.editLabels);
   }
 
   function drawAll() {

@@ -1,13 +1,14 @@
 // Adding files to the open project (every member may): a file registered by name, and
 // images uploaded many at once, chosen or dropped, a few at a time, each with its own
 // progress and, when refused, a sentence saying why. The grid (labeling.js) is reloaded
-// through `labelingPage` when files have landed.
+// through `labelingPage` when files have landed; while the annotator is open, a compact
+// line above it says how the upload goes, with its Cancel, and how it ended.
 "use strict";
 
 const UPLOAD_PARALLEL = 3;
 
 // A status line that says a text again in the other language when the language changes,
-// as long as it still shows that text (labeling.js shares #message with us).
+// as long as it still shows that text.
 function statusLine(selector) {
   let said = null;
   let tone = "info";
@@ -33,7 +34,8 @@ const currentProject = () => {
   return value > 0 ? value : null;
 };
 
-const pageSays = statusLine("#message");
+// The page's own status line (#message) is labeling.js's: one line, one source.
+const pageSays = (text, tone = "info") => window.labelingPage.say(text, tone);
 const uploadSays = statusLine("#upload-status");
 
 $("#add-file").addEventListener("submit", async (event) => {
@@ -56,6 +58,31 @@ $("#add-file").addEventListener("submit", async (event) => {
 
 let batch = null; // the upload running: {items, cancelled, requests}
 let listed = []; // the images listed below the form, from the latest upload
+let brief = false; // the compact line is due (shown only while the annotator is open)
+let briefCancelled = false;
+
+function drawBrief() {
+  const box = $("#upload-brief");
+  box.hidden = !brief;
+  if (!brief) return;
+  const count = i18n.number(listed.length);
+  const over = listed.filter((item) => item.state === "done" || item.state === "failed").length;
+  $("#upload-brief-text").textContent = batch
+    ? i18n.t("labelingUpload.brief", { done: i18n.number(over), count })
+    : summary(listed, briefCancelled);
+  const cancel = $("#upload-brief-cancel");
+  if (!batch && document.activeElement === cancel) $("#stage").focus(); // it is going away
+  cancel.hidden = !batch;
+}
+
+const annotating = () => document.querySelector("main").dataset.view === "annotator";
+// Once the annotator closes, the form below says it all again.
+new MutationObserver(() => {
+  if (!annotating() && !batch && brief) {
+    brief = false;
+    drawBrief();
+  }
+}).observe(document.querySelector("main"), { attributes: true, attributeFilter: ["data-view"] });
 
 function bytes(count) {
   if (count >= 1024 * 1024) {
@@ -105,6 +132,7 @@ function drawItem(item) {
   } else if (item.state === "done") text = i18n.t("labelingUpload.done");
   else if (item.state === "failed") text = refusal(item);
   item.row.querySelector(".state").textContent = text;
+  if (brief) drawBrief();
 }
 
 // One image by XMLHttpRequest (fetch reports no upload progress). Resolves with the
@@ -191,6 +219,7 @@ async function uploadAll(files) {
   const items = files.map((file) => ({ file, state: "waiting", fraction: 0, error: null, row: null }));
   batch = { items, cancelled: false, requests: new Set() };
   listed = items;
+  brief = true;
   const list = $("#upload-list");
   list.replaceChildren();
   list.hidden = false;
@@ -218,6 +247,9 @@ async function uploadAll(files) {
   $("#upload-cancel").hidden = true;
   $("#upload").reset();
   batch = null;
+  briefCancelled = cancelled;
+  brief = annotating(); // the outcome stays said above the annotator until it closes
+  drawBrief();
   if (items.some((item) => item.state === "done")) await window.labelingPage.reloadFiles();
 }
 
@@ -226,11 +258,13 @@ $("#upload").addEventListener("submit", (event) => {
   uploadAll([...$("#upload-files").files]).catch((error) => uploadSays(() => i18n.problem(error), "error"));
 });
 
-$("#upload-cancel").addEventListener("click", () => {
+function cancelUpload() {
   if (!batch) return;
   batch.cancelled = true;
   for (const xhr of batch.requests) xhr.abort();
-});
+}
+$("#upload-cancel").addEventListener("click", cancelUpload);
+$("#upload-brief-cancel").addEventListener("click", cancelUpload);
 
 // Dropping images on the zone uploads them at once; the file input beside the words is
 // the same for keyboard users.
@@ -252,4 +286,7 @@ drop.addEventListener("drop", (event) => {
   uploadAll([...event.dataTransfer.files]).catch((error) => uploadSays(() => i18n.problem(error), "error"));
 });
 
-i18n.onChange(() => listed.forEach(drawItem));
+i18n.onChange(() => {
+  listed.forEach(drawItem);
+  drawBrief();
+});
