@@ -78,6 +78,7 @@ async def test_an_upload_ending_while_annotating_keeps_the_annotator_and_its_loc
     go.set()  # the upload lands: the grid reads its files again
     await brief.filter(has_text="All 1 images uploaded.").wait_for()
     assert await grace.is_hidden("#upload-brief-cancel")
+    await _accessible_everywhere(grace, "the annotator with an upload's outcome above it")
     await grace.locator("li.file[data-file='c.png']").wait_for(state="attached")
     assert await grace.is_visible("#annotator")
     assert len(await _shapes(grace)) == 1
@@ -175,6 +176,10 @@ async def test_after_a_forced_unlock_the_member_locks_the_file_again_and_keeps_h
     await relock.wait_for()
     await grace.keyboard.press("s")  # refused, and the sentence points at Lock it again
     await grace.locator("#message", has_text="Choose Lock it again to keep your shapes").wait_for()
+    await grace.evaluate("i18n.setLang('ko')")
+    assert "'다시 잠그기'를 고르면" in await grace.text_content("#message")
+    assert await relock.inner_text() == "다시 잠그기"
+    await grace.evaluate("i18n.setLang('en')")
 
     # Close asks: Lock it again (no Save, which would be refused) keeps her work.
     await grace.click("#close")

@@ -114,6 +114,7 @@ const annotator = (() => {
     canvas.setImage(image);
     canvas.reset();
     drawAll();
+    drawMoved();
     canvas.fit();
     say(null);
   }
@@ -160,6 +161,8 @@ const annotator = (() => {
       const path = `/v1/labeling/projects/${view.project}/annotations/${encodeURIComponent(view.file.name)}`;
       const saved = await api("PUT", path, { token: view.token, shapes });
       view.version = saved.version;
+      view.moved = null; // saved over theirs: nothing left to choose
+      drawMoved();
       editor.history.markSaved(shapes);
       host.saved(view.file.name, saved.version);
       const version = i18n.number(saved.version);
