@@ -87,8 +87,10 @@ async def store_batch(
         .limit(1)
         .scalar_subquery()
     )
+    # Core statements on the session's connection: the ORM adds nothing to these rows.
+    connection = await session.connection()
     row = (
-        await session.execute(
+        await connection.execute(
             select(WorkspaceRoom.version, WorkspaceRoom.snapshot_bytes, latest_digest)
             .where(WorkspaceRoom.id == room_pk)
             .with_for_update(of=WorkspaceRoom)
@@ -128,7 +130,7 @@ async def store_batch(
             version += 1
         outcomes.append(version)
     if version > first_version:
-        await session.execute(
+        await connection.execute(
             update(WorkspaceRoom)
             .where(WorkspaceRoom.id == room_pk)
             .values(
@@ -138,7 +140,7 @@ async def store_batch(
         )
     if rows:
         # A Core insert: on the commit path, the ORM's flush would cost more than the write.
-        await session.execute(insert(WorkspaceSnapshot), rows)
+        await connection.execute(insert(WorkspaceSnapshot), rows)
     return StoredBatch(outcomes, latest)
 
 
