@@ -4,7 +4,10 @@ fan-out (bench/bare_ws.py) in the same run. Backlot embedded (SQLite, one proces
 scaled (PostgreSQL + Redis, two processes with the clients split between them).
 
     .venv/bin/python -m bench.workspace [--clients 100] [--rounds 60] [--committers 10]
-        [--redis-url URL] [--database-url URL]
+        [--each 20] [--redis-url URL] [--database-url URL] [--json PATH]
+
+Targets (issue 15): commits per second into one room >= 0.5x bare, COMMIT -> COMMIT_APPLY
+p50 <= 2x bare embedded and <= 3x scaled.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import websockets
 from tests.helpers import free_port, migrated_pg_database, running_process, running_server
 from websockets.asyncio.client import ClientConnection
 
+from bench import results
 from bench.lifted import LIFTED_LIMITS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,6 +141,12 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test"
     )
+    parser.add_argument(
+        "--shapes",
+        default="embedded,scaled",
+        help="which Backlot shapes to measure, comma-separated (the baseline always runs)",
+    )
+    results.add_json_argument(parser)
     args = parser.parse_args()
     quiet = {
         "BACKLOT_SECRET_KEY": SECRET,
@@ -147,7 +157,7 @@ def main() -> None:
         "BACKLOT_WORKSPACE_MESSAGES_PER_SECOND": "100000",
         "BACKLOT_WORKSPACE_MESSAGE_BURST": "100000",
     }
-    results: dict[str, tuple[list[float], float]] = {}
+    measured: dict[str, tuple[list[float], float]] = {}
     with (
         migrated_pg_database(args.database_url, "bench") as db,
         tempfile.TemporaryDirectory() as tmp,
@@ -159,18 +169,24 @@ def main() -> None:
             running_process([sys.executable, "-m", "bench.bare_ws", str(port)], ROOT, {}, port)
         )
         bare_url = [bare.replace("http://", "ws://") + "/"]
-        results["bare websockets (baseline)"] = (
+        measured["bare websockets (baseline)"] = (
             asyncio.run(latency(bare_url, args.clients, args.rounds)),
             asyncio.run(throughput(bare_url, args.clients, args.committers, args.each)),
         )
-        (folder / "e").mkdir()
-        embedded = stack.enter_context(running_server(folder / "e", quiet))
-        results["backlot embedded"] = (
-            asyncio.run(latency(_socket_urls([embedded], "lat"), args.clients, args.rounds)),
-            asyncio.run(
-                throughput(_socket_urls([embedded], "tp"), args.clients, args.committers, args.each)
-            ),
-        )
+        shapes = set(args.shapes.split(","))
+        if "embedded" in shapes:
+            (folder / "e").mkdir()
+            embedded = stack.enter_context(running_server(folder / "e", quiet))
+            measured["backlot embedded"] = (
+                asyncio.run(latency(_socket_urls([embedded], "lat"), args.clients, args.rounds)),
+                asyncio.run(
+                    throughput(
+                        _socket_urls([embedded], "tp"), args.clients, args.committers, args.each
+                    )
+                ),
+            )
+        if "scaled" not in shapes:
+            return report(args, measured)
         (folder / "s").mkdir()
         scaled_env = {
             **quiet,
@@ -179,21 +195,31 @@ def main() -> None:
             "BACKLOT_DATABASE_URL": db,
         }
         scaled = [stack.enter_context(running_server(folder / "s", scaled_env)) for _ in range(2)]
-        results["backlot scaled, 2 processes"] = (
+        measured["backlot scaled, 2 processes"] = (
             asyncio.run(latency(_socket_urls(scaled, "lat"), args.clients, args.rounds)),
             asyncio.run(
                 throughput(_socket_urls(scaled, "tp"), args.clients, args.committers, args.each)
             ),
         )
 
-    base_latencies, base_rate = results["bare websockets (baseline)"]
+    report(args, measured)
+
+
+BARE = "bare websockets (baseline)"
+# Per measured shape: the most its p50 may be, as a multiple of the bare p50.
+P50_TARGETS = {"backlot embedded": 2.0, "backlot scaled, 2 processes": 3.0}
+RATE_TARGET = 0.5  # commits per second, at least this multiple of bare
+
+
+def report(args: argparse.Namespace, measured: dict[str, tuple[list[float], float]]) -> None:
+    base_latencies, base_rate = measured[BARE]
     base_p50 = _ms(base_latencies, 0.5)
     print(
         f"\nCOMMIT -> COMMIT_APPLY at all {args.clients} clients of one room, "
         f"{args.rounds} commits of {len(XML)} B XML, one at a time"
     )
     print(f"{'server':<30} {'p50 ms':>8} {'p99 ms':>8} {'p50 vs bare':>12}")
-    for name, (values, _) in results.items():
+    for name, (values, _) in measured.items():
         p50 = _ms(values, 0.5)
         print(f"{name:<30} {p50:>8.2f} {_ms(values, 0.99):>8.2f} {p50 / base_p50:>11.2f}x")
     print(
@@ -201,9 +227,45 @@ def main() -> None:
         f"each waiting for its commit to reach all {args.clients} clients"
     )
     print(f"{'server':<30} {'commits/s':>10} {'vs bare':>8}")
-    for name, (_, rate) in results.items():
+    for name, (_, rate) in measured.items():
         print(f"{name:<30} {rate:>10.0f} {rate / base_rate:>7.2f}x")
     print(f"(median latency of the baseline {statistics.median(base_latencies) * 1000:.2f} ms)")
+    rows = [
+        results.Row("commit -> apply, bare websockets: p50", base_p50, "ms"),
+        results.Row("commits into one room, bare websockets", base_rate, "commits/s"),
+    ]
+    for name, (values, rate) in measured.items():
+        if name == BARE:
+            continue
+        p50, limit = _ms(values, 0.5), P50_TARGETS[name]
+        rows += [
+            results.Row(
+                f"commit -> apply, {name}: p50",
+                p50,
+                "ms",
+                baseline="bare websockets p50",
+                ratio=p50 / base_p50,
+                target=f"<= {limit:g}x",
+                met=p50 / base_p50 <= limit,
+            ),
+            results.Row(f"commit -> apply, {name}: p99", _ms(values, 0.99), "ms"),
+            results.Row(
+                f"commits into one room, {name}",
+                rate,
+                "commits/s",
+                baseline="bare websockets",
+                ratio=rate / base_rate,
+                target=f">= {RATE_TARGET:g}x",
+                met=rate / base_rate >= RATE_TARGET,
+            ),
+        ]
+    notes = [
+        f"{args.clients} clients in one room, {len(XML)} B of workspace XML per commit; "
+        f"latency over {args.rounds} commits one at a time; rate with {args.committers} "
+        f"committers x {args.each}, each waiting for its commit to reach every client.",
+        "Scaled: PostgreSQL + Redis, two processes, the clients split between them.",
+    ]
+    results.write(args.json, "workspace", rows, notes)
 
 
 if __name__ == "__main__":

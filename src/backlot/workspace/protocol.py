@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
 
 BlockId = Annotated[StrictStr, Field(min_length=1, max_length=128)]
@@ -79,6 +80,7 @@ def parse(frame: str | bytes) -> Inbound:
     if isinstance(frame, bytes):
         raise ProtocolError("invalid_message", "Send JSON text frames, not binary ones.")
     try:
+        # The standard parser: orjson would read integers over 64 bits as floats.
         message = json.loads(frame)
     except (ValueError, RecursionError):
         raise ProtocolError("invalid_json", "The frame is not JSON.") from None
@@ -106,4 +108,8 @@ def parse(frame: str | bytes) -> Inbound:
 
 def encode(kind: str, payload: dict[str, Any]) -> str:
     """One server frame; built once per event and sent to every socket as is."""
-    return json.dumps({"t": kind, "payload": payload}, separators=(",", ":"), ensure_ascii=False)
+    message = {"t": kind, "payload": payload}
+    try:
+        return orjson.dumps(message).decode()
+    except TypeError:  # orjson's refusals (integers over 64 bits): the standard encoder
+        return json.dumps(message, separators=(",", ":"), ensure_ascii=False)

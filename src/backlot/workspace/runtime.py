@@ -124,6 +124,7 @@ class WorkspaceRuntime:
 
     async def stop(self) -> None:
         await shut_down(
+            self.turns.close(),
             self.loops.stop(),
             self.hub.close(),
             self.presence.close(),

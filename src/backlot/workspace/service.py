@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import secrets
 
-from sqlalchemy import Select, delete, func, or_, select, update
+from sqlalchemy import Select, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -156,20 +156,6 @@ async def list_rooms(
 ) -> tuple[list[WorkspaceRoom], int]:
     stmt = _visible(requester).order_by(WorkspaceRoom.created_at.desc(), WorkspaceRoom.id.desc())
     return await fetch_page(session, stmt, limit, offset)
-
-
-async def next_version(session: AsyncSession, room_pk: int) -> int:
-    """Number the next commit in SQL: the row lock (PostgreSQL) or the write lock
-    (SQLite) makes two transactions take two different numbers, never one."""
-    version = await session.scalar(
-        update(WorkspaceRoom)
-        .where(WorkspaceRoom.id == room_pk)
-        .values(version=WorkspaceRoom.version + 1)
-        .returning(WorkspaceRoom.version)
-    )
-    if version is None:
-        raise not_found("Room", code="room_not_found")
-    return int(version)
 
 
 async def latest_snapshot(session: AsyncSession, room_pk: int) -> WorkspaceSnapshot | None:

@@ -166,7 +166,9 @@ class WorkspaceSocket:
         seat_every = self.runtime.presence.ttl.total_seconds() / 3
         while not self.sender.closing:
             try:
-                message = await asyncio.wait_for(self.ws.receive(), timeout=idle)
+                # A timeout scope, not wait_for: no task made per message (Python 3.11).
+                async with asyncio.timeout(idle):
+                    message = await self.ws.receive()
             except TimeoutError:
                 await self.sender.close(
                     CLOSE_IDLE, f"nothing received for {idle:g} s (send HEARTBEAT)"
