@@ -22,6 +22,7 @@ import orjson
 
 TIMEOUT_SECONDS = 2.0  # wrk's default
 GIVE_UP_SECONDS = 30.0
+SLOW_SECONDS = 0.5  # when such answers were asked for is reported (stalls)
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,22 @@ class _Connection:
         if status != 200:
             raise RuntimeError(f"the warm-up request was answered {status}")
 
-    async def run(self, until: float, latencies: array[float], tally: dict[str, int]) -> None:
+    async def run(
+        self, until: float, latencies: array[float], tally: dict[str, int], slow: array[float]
+    ) -> None:
         clock = time.perf_counter
         while True:
             started = clock()
-            status = await self.call()
+            try:
+                status = await self.call()
+            except (ConnectionError, asyncio.IncompleteReadError):
+                # The server closed the connection: counted, then a new one (as wrk does).
+                tally["errors"] += 1
+                tally["reconnects"] += 1
+                self.reader, self.writer = await asyncio.open_connection(
+                    self.plan.host, self.plan.port
+                )
+                continue
             ended = clock()
             if ended > until:
                 break  # answered after the window closed: not counted, as wrk does
@@ -95,6 +107,8 @@ class _Connection:
             latencies.append(took)
             if took > TIMEOUT_SECONDS:
                 tally["timeouts"] += 1
+            if took > SLOW_SECONDS:
+                slow.append(time.time() - took)
             if status != 200:
                 tally["errors"] += 1
         assert self.writer is not None
@@ -109,7 +123,8 @@ def _process(plan: Plan, pipe: Any) -> None:
     except ImportError:  # pragma: no cover
         pass
     latencies: array[float] = array("d")
-    tally = {"timeouts": 0, "errors": 0}
+    slow: array[float] = array("d")
+    tally = {"timeouts": 0, "errors": 0, "reconnects": 0}
 
     async def main() -> None:
         connections = [_Connection(plan, i) for i in range(len(plan.users))]
@@ -118,13 +133,13 @@ def _process(plan: Plan, pipe: Any) -> None:
         start_at = await asyncio.to_thread(pipe.recv)  # time.time() of the window's start
         await asyncio.sleep(max(0.0, start_at - time.time()))
         until = time.perf_counter() + plan.seconds
-        await asyncio.gather(*(c.run(until, latencies, tally) for c in connections))
+        await asyncio.gather(*(c.run(until, latencies, tally, slow) for c in connections))
 
     try:
         asyncio.run(main())
-        pipe.send((latencies.tobytes(), tally, None))
+        pipe.send((latencies.tobytes(), tally, slow.tolist(), None))
     except Exception as exc:  # reported by the parent
-        pipe.send((b"", tally, repr(exc)))
+        pipe.send((b"", tally, [], repr(exc)))
 
 
 def run_load(
@@ -164,16 +179,18 @@ def run_load(
     for pipe in pipes:
         said = pipe.recv()
         if said != "ready":
-            problems.append(said[2])
+            problems.append(said[3])
     if problems:
         raise RuntimeError(f"load processes failed: {problems}")
     start_at = time.time() + 0.2
     for pipe in pipes:
         pipe.send(start_at)
     latencies: list[float] = []
-    tally = {"timeouts": 0, "errors": 0}
+    tally = {"timeouts": 0, "errors": 0, "reconnects": 0}
+    slow: list[float] = []
     for pipe, worker in zip(pipes, workers, strict=True):
-        raw, counts, problem = pipe.recv()
+        raw, counts, slow_here, problem = pipe.recv()
+        slow += [at - start_at for at in slow_here]
         worker.join()
         if problem:
             problems.append(problem)
@@ -184,4 +201,7 @@ def run_load(
             tally[key] += counts[key]
     if problems:
         raise RuntimeError(f"load processes failed: {problems}")
+    if slow:
+        moments = sorted({round(at, 1) for at in slow})
+        print(f"  answers over {SLOW_SECONDS} s were asked for at t = {moments} s", flush=True)
     return latencies, tally

@@ -172,6 +172,8 @@ def measure_backlot(name: str, base: str, args: argparse.Namespace) -> Outcome:
         observers = Observers()
         if args.observers:
             await observers.start(base, tokens[0], project_id, args.observers)
+        if args.pause:
+            print(f"load on {base}", flush=True)
         try:
             latencies, tally = await asyncio.to_thread(
                 run_load,
@@ -183,7 +185,11 @@ def measure_backlot(name: str, base: str, args: argparse.Namespace) -> Outcome:
                 processes=args.threads,
                 seconds=args.seconds,
             )
-            await asyncio.sleep(1.0)  # events still on their way
+            # events still on their way: wait until none came for a second (30 s at most)
+            deadline, last = time.monotonic() + 30, -1
+            while observers.events != last and time.monotonic() < deadline:
+                last = observers.events
+                await asyncio.sleep(1.0)
             return latencies, tally, observers.events
         finally:
             await observers.stop()
