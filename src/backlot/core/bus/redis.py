@@ -72,7 +72,7 @@ class RedisEventBus:
             return []
         args: list[str | int | bytes] = [self._topic(channel), self._window, self._retention_ms]
         for type, data in events:
-            args += [orjson.dumps(type), orjson.dumps(data)]
+            args += [orjson.dumps(type), orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)]
         seqs = await self._publish(
             keys=[self._key(channel), f"{self._prefix}bus-seq:{{{channel}}}"], args=args
         )
