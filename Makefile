@@ -71,6 +71,7 @@ clean:
 bench: $(STAMP)
 	$(BIN)/python -m bench.auth_overhead
 	$(BIN)/python -m bench.locks
+	$(BIN)/python -m bench.lock_load
 	$(BIN)/python -m bench.request_costs
 	$(BIN)/python -m bench.streaming
 	$(BIN)/python -m bench.workspace

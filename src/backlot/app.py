@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
@@ -152,13 +153,19 @@ async def start_temp_sweeper(state: AppState) -> BackgroundLoops:
 
 def create_asgi_app(settings: Settings | None = None, clock: Clock | None = None) -> ASGIApp:
     """What `backlot serve` runs: Socket.IO at /socket.io/, everything else to FastAPI."""
-    app = create_app(settings, clock)
+    app = create_app(settings, clock, freeze_heap=True)
     asgi: ASGIApp = socketio.ASGIApp(app.state.sio, other_asgi_app=app, socketio_path="socket.io")
     # Socket.IO's own answers get the headers too (FastAPI's already have them).
     return SecurityHeadersMiddleware(asgi, hsts=app.state.hsts)
 
 
-def create_app(settings: Settings | None = None, clock: Clock | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, clock: Clock | None = None, *, freeze_heap: bool = False
+) -> FastAPI:
+    """The FastAPI app. `freeze_heap` (the served process): once started, everything made
+    so far (modules, routes, schemas, the apps' runtimes) is moved out of the garbage
+    collector's sight (`gc.freeze`), so its full collections scan only what requests
+    make, and stop pausing the process for tens of milliseconds under load."""
     settings = settings or Settings()
     clock = clock or SystemClock()
 
@@ -179,6 +186,9 @@ def create_app(settings: Settings | None = None, clock: Clock | None = None) -> 
         scheduler.start()
         sweeper = await start_temp_sweeper(state)
         log.info("backlot %s up in the %s shape", __version__, settings.shape.value)
+        if freeze_heap:
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:

@@ -121,3 +121,37 @@ async def test_unsubscribed_listener_stops_receiving(buses: Callable[[], EventBu
 async def test_bad_channels_are_refused(buses: Callable[[], EventBus], channel: str) -> None:
     with pytest.raises(ValueError, match="channel"):
         await buses().publish(channel, "e", {})
+
+
+async def test_publish_many_numbers_in_order_in_one_step(buses: Callable[[], EventBus]) -> None:
+    publisher, listener = buses(), buses()
+    async with listener.subscribe("c") as live:
+        await publisher.publish("c", "first", {"i": 0})
+        events = await publisher.publish_many(
+            "c", [("released", {"i": 1}), ("acquired", {"i": 2, "name": "Zoë"})]
+        )
+        await publisher.publish("c", "last", {"i": 3})
+        got = await _take(live, 4)
+    assert [(e.seq, e.type) for e in events] == [(2, "released"), (3, "acquired")]
+    assert [(e.seq, e.type, e.data["i"]) for e in got] == [
+        (1, "first", 0),
+        (2, "released", 1),
+        (3, "acquired", 2),
+        (4, "last", 3),
+    ]
+    assert got[2].data["name"] == "Zoë"
+    replay = await listener.since("c", 1)
+    assert replay is not None
+    assert [(e.seq, e.type, e.data) for e in replay] == [(e.seq, e.type, e.data) for e in got[1:]]
+    assert await publisher.publish_many("c", []) == []
+    assert await listener.last_seq("c") == 4
+
+
+async def test_concurrent_batches_stay_whole(buses: Callable[[], EventBus]) -> None:
+    pubs = [buses(), buses()]
+    batches = await asyncio.gather(
+        *(pubs[i % 2].publish_many("c", [("a", {"i": i}), ("b", {"i": i})]) for i in range(20))
+    )
+    for batch in batches:
+        assert batch[1].seq == batch[0].seq + 1  # nothing in between
+    assert sorted(e.seq for batch in batches for e in batch) == list(range(1, 41))

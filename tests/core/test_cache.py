@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,3 +71,61 @@ def test_a_cached_token_still_expires() -> None:
     with pytest.raises(ProblemError) as expired:
         signer.verify(token, "access")
     assert expired.value.code == "token_expired"
+
+
+async def test_refresh_soon_rereads_due_keys_together_in_the_background(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(cache_module, "REFRESH_GATHER_SECONDS", 0)
+    rows: RowCache[str] = RowCache(Corporation, ttl_seconds=2)
+    for key in (1, 2, 3):
+        rows.put(key, f"old {key}")
+    loads: list[list[int]] = []
+
+    async def load(keys: list[int]) -> dict[int, str]:
+        loads.append(sorted(keys))
+        return {key: f"new {key}" for key in keys if key != 3}  # 3's row is gone
+
+    rows.refresh_soon(1, load)  # fresh: nothing to do
+    assert rows._refresher is None
+    await asyncio.sleep(1.1)  # past half the TTL
+    for key in (1, 2, 3, 1):
+        rows.refresh_soon(key, load)
+    assert rows.get(1) == "old 1"  # still served while the re-read runs
+    assert rows._refresher is not None
+    await asyncio.wait_for(rows._refresher, 5)
+    assert loads == [[1, 2, 3]]  # one read for all that came due
+    assert [rows.get(k) for k in (1, 2, 3)] == ["new 1", "new 2", None]
+    await asyncio.sleep(1.1)  # the re-read started a new TTL
+    assert rows.get(1) == "new 1"
+
+
+async def test_a_drop_during_a_refresh_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cache_module, "REFRESH_GATHER_SECONDS", 0)
+    rows: RowCache[str] = RowCache(Corporation, ttl_seconds=2)
+    rows.put(1, "before")
+    await asyncio.sleep(1.1)
+    reading, release = asyncio.Event(), asyncio.Event()
+
+    async def load(keys: list[int]) -> dict[int, str]:
+        reading.set()
+        await release.wait()
+        return {1: "read before the drop"}
+
+    rows.refresh_soon(1, load)
+    await asyncio.wait_for(reading.wait(), 5)
+    rows.drop(1)  # e.g. the user's sessions ended meanwhile
+    release.set()
+    assert rows._refresher is not None
+    await asyncio.wait_for(rows._refresher, 5)
+    assert rows.get(1) is None  # the next reader reads the row itself
+
+    async def failing(keys: list[int]) -> dict[int, str]:
+        raise OSError("database away")
+
+    rows.put(2, "kept")
+    await asyncio.sleep(1.1)
+    rows.refresh_soon(2, failing)
+    assert rows._refresher is not None
+    await asyncio.wait_for(rows._refresher, 5)
+    assert rows.get(2) == "kept"  # a failed re-read leaves the entry to lapse by its TTL

@@ -4,10 +4,12 @@ the same user's identity and role, cached for hot paths."""
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from backlot.accounts.models import User
@@ -80,6 +82,13 @@ async def principal_of(
     )
 
 
+async def _principals(state: AppState, user_ids: list[int]) -> dict[int, Principal]:
+    """The principals of the users that still exist, in one query (cache re-reads)."""
+    async with state.sessionmaker() as session:
+        users = await session.scalars(select(User).where(User.id.in_(user_ids)))
+        return {user.id: Principal.of(user) for user in users}
+
+
 async def cached_principal(
     cache: RowCache[Principal], state: AppState, user_id: int, generation: int | None = None
 ) -> Principal:
@@ -89,6 +98,8 @@ async def cached_principal(
         async with state.sessionmaker() as session:
             principal = Principal.of(await _load(session, user_id))
         cache.put(user_id, principal)
+    else:
+        cache.refresh_soon(user_id, partial(_principals, state))
     if generation is not None:
         check_session(generation, principal.session_generation)
     return principal
@@ -110,6 +121,12 @@ async def _current_principal(
     request: Request, state: StateDep, token: Annotated[str | None, Depends(_bearer)]
 ) -> Principal:
     return await principal_of(request, state, *_access(state.signer, token))
+
+
+async def request_principal(request: Request, state: AppState) -> Principal:
+    """`CurrentPrincipal` for handlers that read the request themselves (the lock
+    endpoint's lean handler): the same token rules, answers and caches."""
+    return await _current_principal(request, state, await _bearer(request))
 
 
 async def bearer_user_id(

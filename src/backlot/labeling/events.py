@@ -45,6 +45,15 @@ class LabelingEvents:
         self._bus = bus
 
     async def announce(self, changes: list[LockChange]) -> None:
-        for change in changes:
-            channel = project_channel(change.lock.scope)
-            await self._bus.publish(channel, change.event, change.payload())
+        """In order; the changes of one project go out in one step (a lock taken with
+        `switch` is two: the release, then the acquire)."""
+        start = 0
+        while start < len(changes):
+            scope = changes[start].lock.scope
+            end = start + 1
+            while end < len(changes) and changes[end].lock.scope == scope:
+                end += 1
+            await self._bus.publish_many(
+                project_channel(scope), [(c.event, c.payload()) for c in changes[start:end]]
+            )
+            start = end

@@ -150,6 +150,11 @@ class LockJournal:
                 self._written_total += len(batch)
                 async with self._progress:
                     self._progress.notify_all()
+                # Let whoever waits for a database connection have the one just returned
+                # (on SQLite, the process's only one) before the next batch takes it
+                # again: under a steady stream of changes the writer is never done, and
+                # requests reading a user or a project would otherwise wait for seconds.
+                await asyncio.sleep(0)
 
     async def _write(self, rows: list[dict[str, Any]]) -> None:
         try:

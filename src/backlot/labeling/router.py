@@ -23,6 +23,7 @@ from backlot.labeling import service
 from backlot.labeling.deps import RuntimeDep
 from backlot.labeling.events import project_channel
 from backlot.labeling.imagesize import HEAD_BYTES, image_size
+from backlot.labeling.lean import LeanLockRoute, lock_answer
 from backlot.labeling.models import LabelingFile
 from backlot.labeling.schemas import (
     FileCreate,
@@ -52,27 +53,24 @@ def _ttl(settings: Settings) -> timedelta:
 
 
 # The lock routes are the hot path: no session unless a cache misses (see
-# CurrentPrincipal and service.member_project), and few dependencies to solve.
-@router.post("/lock", response_model=LockRead, responses=problem_responses(404, 409))
+# CurrentPrincipal and service.member_project), and few dependencies to solve; the lock
+# route itself is answered by a lean handler (lean.py) that runs `lock_answer` too.
 async def lock(
     state: StateDep, labeling: RuntimeDep, user: CurrentPrincipal, body: LockRequest
 ) -> Any:
     """Lock a file for yourself. 409 `lock_held` names the holder and the time left;
     409 `owner_limit` when you hold another file of the project (send `switch: true`)."""
-    project_id = await service.member_project(
-        state.sessionmaker, labeling.projects, requester=user, project_id=body.project_id
-    )
-    held = await service.lock_file(
-        labeling.locks,
-        labeling.journal,
-        state.clock,
-        requester=user,
-        project_id=project_id,
-        file_name=body.file_name,
-        ttl=_ttl(state.settings),
-        switch=body.switch,
-    )
-    return service.lock_read(held, state.clock.now())
+    return await lock_answer(state, labeling, user, body)
+
+
+router.add_api_route(
+    "/lock",
+    lock,
+    methods=["POST"],
+    response_model=LockRead,
+    responses=problem_responses(404, 409),
+    route_class_override=LeanLockRoute,
+)
 
 
 @router.post("/unlock", status_code=204, responses=problem_responses(403, 404))

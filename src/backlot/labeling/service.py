@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy import ColumnElement, and_, func, literal_column, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -248,6 +249,19 @@ def _expired(locks: list[Lock]) -> list[LockChange]:
     return [LockChange(lock, ReleaseReason.expired, None) for lock in locks]
 
 
+async def _project_owners(
+    sessionmaker: async_sessionmaker[AsyncSession], project_ids: list[int]
+) -> dict[int, int]:
+    """The corporation of each project that still exists, in one query (cache re-reads)."""
+    async with sessionmaker() as session:
+        rows = await session.execute(
+            select(LabelingProject.id, LabelingProject.corporation_id).where(
+                LabelingProject.id.in_(project_ids)
+            )
+        )
+        return {project_id: corporation_id for project_id, corporation_id in rows.tuples()}
+
+
 async def member_project(
     sessionmaker: async_sessionmaker[AsyncSession],
     projects: RowCache[int],
@@ -269,6 +283,8 @@ async def member_project(
         if corporation_id is None:
             raise not_found("Project")
         projects.put(project_id, corporation_id)
+    else:
+        projects.refresh_soon(project_id, partial(_project_owners, sessionmaker))
     if corporation_id != requester.corporation_id:
         raise not_found("Project")
     return project_id

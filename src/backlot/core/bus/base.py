@@ -8,7 +8,7 @@ is too old and it must reload the whole state.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -46,6 +46,13 @@ class LocalSubscription:
 class EventBus(Protocol):
     async def publish(self, channel: str, type: str, data: dict[str, Any]) -> Event:
         """Number the event, keep it for replay and deliver it to every subscriber."""
+        ...
+
+    async def publish_many(
+        self, channel: str, events: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[Event]:
+        """`publish` each (type, data) of `events` in order, in one step (one round trip
+        with Redis); their numbers follow each other."""
         ...
 
     def subscribe(self, channel: str) -> AbstractAsyncContextManager[Subscription]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -26,6 +26,11 @@ class MemoryEventBus:
         for subscriber in self._subscribers.get(channel, ()):
             subscriber.queue.put_nowait(event)
         return event
+
+    async def publish_many(
+        self, channel: str, events: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[Event]:
+        return [await self.publish(channel, type, data) for type, data in events]
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[LocalSubscription]:

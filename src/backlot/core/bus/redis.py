@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from backlot.core.bus.base import Event, LocalSubscription, check_channel
 
@@ -62,17 +63,23 @@ class RedisEventBus:
         return f"{self._topic_prefix}{{{check_channel(channel)}}}"
 
     async def publish(self, channel: str, type: str, data: dict[str, Any]) -> Event:
-        seq = await self._publish(
-            keys=[self._key(channel), f"{self._prefix}bus-seq:{{{channel}}}"],
-            args=[
-                self._topic(channel),
-                json.dumps(type),
-                json.dumps(data),
-                self._window,
-                self._retention_ms,
-            ],
+        return (await self.publish_many(channel, [(type, data)]))[0]
+
+    async def publish_many(
+        self, channel: str, events: Sequence[tuple[str, dict[str, Any]]]
+    ) -> list[Event]:
+        if not events:
+            return []
+        args: list[str | int | bytes] = [self._topic(channel), self._window, self._retention_ms]
+        for type, data in events:
+            args += [orjson.dumps(type), orjson.dumps(data, option=orjson.OPT_NON_STR_KEYS)]
+        seqs = await self._publish(
+            keys=[self._key(channel), f"{self._prefix}bus-seq:{{{channel}}}"], args=args
         )
-        return Event(channel, int(seq), type, data)
+        return [
+            Event(channel, int(seq), type, data)
+            for seq, (type, data) in zip(seqs, events, strict=True)
+        ]
 
     @asynccontextmanager
     async def subscribe(self, channel: str) -> AsyncIterator[LocalSubscription]:
@@ -124,7 +131,7 @@ class RedisEventBus:
                 self._deliver(topic, message["data"])
 
     def _deliver(self, topic: str, raw: bytes) -> None:
-        payload = json.loads(raw)
+        payload = orjson.loads(raw)
         channel = topic[len(self._topic_prefix) + 1 : -1]
         event = Event(channel, int(payload["seq"]), payload["type"], payload["data"])
         for subscriber in self._subscribers.get(topic, ()):
@@ -143,7 +150,7 @@ class RedisEventBus:
         entries: Any = await self._redis.xrange(key, min=f"0-{seq + 1}")
         events = []
         for _id, fields in entries:
-            payload = json.loads(fields[b"p"])
+            payload = orjson.loads(fields[b"p"])
             events.append(Event(channel, int(payload["seq"]), payload["type"], payload["data"]))
         return events
 

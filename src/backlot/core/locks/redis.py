@@ -6,20 +6,29 @@ Keys (all of one scope share the hash tag `{scope}`, so the store is cluster-rea
     <prefix>owner:{scope}:<owner>      set of resources the owner holds
     <prefix>deadlines:{scope}          sorted set: resource by expiry (ms)
     <prefix>fence:{scope}              counter: the scope's last fencing token
-    <prefix>lock-scopes                sorted set: scope by last acquire (ms); the sweeper's
-                                       index, only ever touched by single-key commands
+    <prefix>lock-scopes                sorted set: scope by the last acquire that indexed it
+                                       (ms); the sweeper's index, only ever touched by
+                                       single-key commands
 
 With an empty prefix, labeling's locks are exactly seed 000's `lock:{project_id}:{file}`.
 Time is the caller's clock (passed as `now`), not Redis's, so all processes and the
 tests agree on one clock.
+
+An acquire indexes its scope only when the scope had no lock left (the sweeper forgets a
+scope only once it is empty, and only if no acquire re-scored it since it looked), or when
+this process has not indexed it for `INDEX_REFRESH_SECONDS`: most acquires cost one
+command.
 """
 
 from __future__ import annotations
 
-import json
+import time
+from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+
+import orjson
 
 from backlot.core.clock import Clock
 from backlot.core.locks.base import (
@@ -37,6 +46,12 @@ from backlot.core.locks.base import (
 if TYPE_CHECKING:
     from redis.asyncio import Redis
     from redis.commands.core import AsyncScript
+
+
+# How long this process trusts that a scope it indexed is still in the index (a repair
+# bound should an index write have failed); and how many scopes it remembers.
+INDEX_REFRESH_SECONDS = 30.0
+_INDEXED_MAX = 10_000
 
 
 def _lua(name: str, with_prelude: bool = True) -> str:
@@ -67,13 +82,14 @@ class RedisLockStore:
             for name in ("acquire", "renew", "release", "release_owner", "holders", "sweep")
         }
         self._unindex = redis.register_script(_lua("unindex", with_prelude=False))
+        self._indexed: OrderedDict[str, float] = OrderedDict()  # scope -> monotonic time
 
-    async def _run(self, name: str, scope: str, *args: str | int) -> Any:
+    async def _run(self, name: str, scope: str, *args: str | int | bytes) -> Any:
         check_scope(scope)
         key = f"{self._prefix}deadlines:{{{scope}}}"  # declares the slot the script uses
         now = _ms(self._clock.now())
         raw = await self._scripts[name](keys=[key], args=[self._prefix, scope, now, *args])
-        return json.loads(raw)
+        return orjson.loads(raw)
 
     def _lock(self, scope: str, data: dict[str, Any]) -> Lock:
         return Lock(
@@ -82,7 +98,7 @@ class RedisLockStore:
             owner=data["o"],
             token=int(data["t"]),
             expires_at=datetime.fromtimestamp(data["e"] / 1000, tz=UTC),
-            info=json.loads(data["i"]) if data.get("i") else {},
+            info=orjson.loads(data["i"]) if data.get("i") else {},
         )
 
     def _locks(self, scope: str, items: Any) -> list[Lock]:
@@ -108,9 +124,9 @@ class RedisLockStore:
             _ttl_ms(ttl),
             max_per_owner or 0,
             1 if switch else 0,
-            json.dumps(info or {}),
+            orjson.dumps(info or {}),
         )
-        await self._redis.zadd(self._index, {scope: _ms(self._clock.now())})
+        await self._index_scope(scope, fresh=bool(result.get("fresh")))
         expired = self._locks(scope, result.get("expired"))
         if not result["granted"]:
             return Denial(
@@ -122,6 +138,17 @@ class RedisLockStore:
             expired=expired,
             switched=self._locks(scope, result.get("switched")),
         )
+
+    async def _index_scope(self, scope: str, *, fresh: bool) -> None:
+        now = time.monotonic()
+        last = self._indexed.get(scope)
+        if not fresh and last is not None and now - last < INDEX_REFRESH_SECONDS:
+            return
+        await self._redis.zadd(self._index, {scope: _ms(self._clock.now())})
+        self._indexed[scope] = now
+        self._indexed.move_to_end(scope)
+        if len(self._indexed) > _INDEXED_MAX:
+            self._indexed.popitem(last=False)
 
     async def renew(self, scope: str, owner: str, ttl: timedelta) -> Renewal:
         result = await self._run("renew", scope, owner, _ttl_ms(ttl))

@@ -31,6 +31,9 @@ end
 
 local lock = {r = resource, o = owner, t = next_token(),
               e = now + ttl, i = info}
+-- `fresh`: the scope had no lock left, so the sweeper may be about to forget it: the
+-- caller indexes it again (lock-scopes).
+local fresh = redis.call('ZCARD', deadlines) == 0
 put(lock, ttl)
 return cjson.encode({granted = true, renewed = false, lock = lock, expired = expired,
-                     switched = switched})
+                     switched = switched, fresh = fresh})
