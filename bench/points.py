@@ -451,13 +451,13 @@ def main() -> None:
                 )
     for phase in phases:
         if phase is baseline:
-            rows.append(Row(f"{phase.name}: server CPU per request", phase.cpu_ms, "ms"))
+            rows.append(Row(f"{phase.name}: server CPU per request", phase.cpu_ms, "CPU ms"))
         else:
             rows.append(
                 Row(
                     f"{phase.name}: server CPU per request",
                     phase.cpu_ms,
-                    "ms",
+                    "CPU ms",
                     base_name,
                     baseline.cpu_ms / phase.cpu_ms,
                 )
@@ -480,6 +480,10 @@ def main() -> None:
             f" clients, {args.viewers} viewers per timed phase, median latency"
             f" {statistics.median(first.latencies) * 1000:.1f} ms for first views",
             "ratios of times are baseline / value (above 1: faster than the baseline)",
+            f"CPU per first view (workers and PostgreSQL) {first.cpu_ms:.2f} ms: on"
+            f" {results._cpus()} cores at most {results._cpus() * 1000 / first.cpu_ms:.0f}"
+            " first views per second, before the load generator and other work on the"
+            " machine take their share",
         ],
     )
     if wrong:

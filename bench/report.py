@@ -45,7 +45,7 @@ BENCHMARKS: list[tuple[str, str]] = [
     ("body_memory", "A huge request body"),
 ]
 
-TIME_UNITS = {"ms", "s", "us", "µs"}
+TIME_UNITS = {"ms", "s", "us", "µs", "CPU ms"}  # ratios: baseline / value
 MEMORY_UNITS = {"MB", "KB", "GB", "B"}
 
 
@@ -134,12 +134,14 @@ def _met(row: dict[str, Any]) -> str:
 
 
 def _family(unit: str) -> str | None:
+    if unit.startswith("CPU"):
+        return "CPU per request"
     if unit.endswith("/s"):
         return "throughput"
     if unit in TIME_UNITS:
         return "latency"
     if unit in MEMORY_UNITS:
-        return "memory"
+        return f"memory, {unit}"
     return None
 
 
@@ -159,7 +161,7 @@ def _plot(outcome: Outcome) -> Path | None:
         return None
     heights = [max(1.6, 0.5 * len(rows) + 0.9) for rows in panels.values()]
     figure, axes = plt.subplots(
-        len(panels), 1, figsize=(10, sum(heights)), gridspec_kw={"height_ratios": heights}
+        len(panels), 1, figsize=(12, sum(heights)), gridspec_kw={"height_ratios": heights}
     )
     axes = [axes] if len(panels) == 1 else list(axes)
     for ax, (family, rows) in zip(axes, panels.items(), strict=True):
@@ -170,16 +172,20 @@ def _plot(outcome: Outcome) -> Path | None:
             theirs.append(_baseline_value(row))
         positions = list(range(len(rows)))
         width = 0.4
-        backlot_colours = [
-            "#8c8c8c" if "baseline" in row["measure"].lower() else "#2f6db5" for row in rows
-        ]
-        ax.barh(
-            [p - width / 2 for p in positions],
-            ours,
-            height=width,
-            color=backlot_colours,
-            label="Backlot (grey: a baseline's own row)",
-        )
+        own = ["baseline" in row["measure"].lower() for row in rows]
+        for colour, label, pick in (
+            ("#2f6db5", "Backlot", False),
+            ("#8c8c8c", "a baseline's own row", True),
+        ):
+            chosen = [(p, v) for p, v, o in zip(positions, ours, own, strict=True) if o is pick]
+            if chosen:
+                ax.barh(
+                    [p - width / 2 for p, _ in chosen],
+                    [v for _, v in chosen],
+                    height=width,
+                    color=colour,
+                    label=label,
+                )
         shown = [(p, v) for p, v in zip(positions, theirs, strict=True) if v is not None]
         if shown:
             ax.barh(
@@ -202,7 +208,7 @@ def _plot(outcome: Outcome) -> Path | None:
         ax.invert_yaxis()
         units = sorted({row["unit"] for row in rows})
         ax.set_xlabel(f"{family} ({', '.join(units)})")
-        ax.legend(fontsize=7, loc="lower right")
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
         ax.grid(axis="x", alpha=0.3)
     figure.suptitle(outcome.title)
     figure.tight_layout()
