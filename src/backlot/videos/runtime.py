@@ -1,5 +1,5 @@
 """What the videos app keeps in each process: the HTTP client for external URLs, the
-small autocommit pool of the stream route on PostgreSQL (views.py), and the scheduled
+autocommit pool of the stream route on PostgreSQL (views.py), and the scheduled
 job that purges videos deleted longer ago than the retention."""
 
 from __future__ import annotations

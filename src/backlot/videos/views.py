@@ -1,9 +1,10 @@
 """Streaming a video: reading its row and paying the viewer's first view, cheaply.
 
 Every GET of a stream reads the video, and a viewer's first one pays the reward, so this
-is the app's hot path. On PostgreSQL it runs on a small pool of its own whose
-connections are in autocommit: a checkout's liveness ping is one round trip (the shared
-pool's is three: BEGIN, the ping, ROLLBACK), and each statement commits by itself, so
+is the app's hot path. On PostgreSQL it runs on a pool of its own (as large as the
+shared one, connections opened as needed) whose connections are in autocommit: a
+checkout's liveness ping is one round trip (the shared pool's is three: BEGIN, the
+ping, ROLLBACK), and each statement commits by itself, so
 the read and the payment are one round trip each, with no BEGIN/COMMIT and no ORM unit
 of work. The payment stays exactly once: `record_view`'s claim insert and its points
 are one statement (`PAY_FIRST_VIEW`), hence one transaction, and the unique (user,
