@@ -68,12 +68,8 @@ check-lock: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache $(WEB)/node_modules
 
+# Every benchmark in bench/ (each against a baseline measured in the same run, with
+# --json), then the report: docs/benchmarks.md and its plots in docs/benchmarks/.
+# Needs a local PostgreSQL, Redis and Debian's nginx. One alone: python -m bench.NAME.
 bench: $(STAMP)
-	$(BIN)/python -m bench.auth_overhead
-	$(BIN)/python -m bench.locks
-	$(BIN)/python -m bench.lock_load
-	$(BIN)/python -m bench.request_costs
-	$(BIN)/python -m bench.streaming
-	$(BIN)/python -m bench.workspace
-	$(BIN)/python -m bench.analysis
-	$(BIN)/python -m bench.body_memory
+	PYTHONPATH=src $(BIN)/python -m bench.report

@@ -5,7 +5,7 @@ the API process) and scaled (PostgreSQL + Redis, one `backlot worker`), against 
 20 analyses run back to back in this process (the work alone, no service around it).
 
     .venv/bin/python -m bench.analysis [--rounds 5] [--uploads 20] [--redis-url URL]
-        [--database-url URL]
+        [--database-url URL] [--json PATH]
 """
 
 from __future__ import annotations
@@ -25,7 +25,9 @@ from tests.dubbing.test_worker import running_worker
 from tests.helpers import migrated_pg_database, running_server
 
 from backlot.analysis import SAMPLE_RATE, analyze, decode
+from bench import results
 from bench.lifted import LIFTED_LIMITS
+from bench.results import Row
 
 
 def _clip(seconds: float) -> np.ndarray:
@@ -62,7 +64,7 @@ async def _uploads(base: str, count: int) -> tuple[list[float], float]:
     return list(latencies), time.perf_counter() - began
 
 
-def _end_to_end(args: argparse.Namespace) -> None:
+def _end_to_end(args: argparse.Namespace) -> list[Row]:
     reference, attempt = decode(FIXTURES / "line_low.ogg"), decode(FIXTURES / "line_high.ogg")
     analyze(reference, attempt, LINE)
     began = time.perf_counter()
@@ -99,6 +101,8 @@ def _end_to_end(args: argparse.Namespace) -> None:
     print(
         f"{'alone (baseline)':<18} {'':>7} {'':>7} {alone:>7.2f} {args.uploads / alone:>7.1f} {1:>10.2f}x"
     )
+    base = "the same analyses back to back in one process, same run"
+    table = [Row("analyses alone (baseline): jobs/s", args.uploads / alone, "jobs/s")]
     for name, latencies, wall in rows:
         ordered = sorted(latencies)
         p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
@@ -106,6 +110,12 @@ def _end_to_end(args: argparse.Namespace) -> None:
             f"{name:<18} {statistics.median(ordered):>7.2f} {p95:>7.2f} {wall:>7.2f} "
             f"{args.uploads / wall:>7.1f} {wall / alone:>10.2f}x"
         )
+        table += [
+            Row(f"{name}: jobs/s", args.uploads / wall, "jobs/s", base, alone / wall),
+            Row(f"{name}: upload to completed, p50", statistics.median(ordered), "s"),
+            Row(f"{name}: upload to completed, p95", p95, "s"),
+        ]
+    return table
 
 
 def main() -> None:
@@ -116,7 +126,9 @@ def main() -> None:
     parser.add_argument(
         "--database-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test"
     )
+    results.add_json_argument(parser)
     args = parser.parse_args()
+    table = []
     print(f"\nCPU seconds per audio second (median of {args.rounds}), one core")
     print(f"{'clip':>6} {'decode':>9} {'analyze':>9} {'analyze/decode':>15}")
     for seconds in (2.0, 5.0, 15.0):
@@ -129,7 +141,28 @@ def main() -> None:
             / seconds
         )
         print(f"{seconds:>5.0f}s {decoding:>9.4f} {scoring:>9.4f} {scoring / decoding:>14.0f}x")
-    _end_to_end(args)
+        table += [
+            Row(f"decode a {seconds:.0f} s clip (baseline): CPU s per audio s", decoding, "RTF"),
+            Row(
+                f"analyze a {seconds:.0f} s clip: CPU s per audio s",
+                scoring,
+                "RTF",
+                "decoding the same clip",
+                scoring / decoding,
+            ),
+        ]
+    table += _end_to_end(args)
+    results.write(
+        args.json,
+        "analysis",
+        table,
+        notes=[
+            f"{args.uploads} concurrent uploads, 2 analysis processes; analysis CPU is the"
+            f" median of {args.rounds} rounds",
+            "CPU s per audio s: below 1 is faster than real time; its ratio is analyze /"
+            " decode (how many decodes one analysis costs)",
+        ],
+    )
 
 
 if __name__ == "__main__":

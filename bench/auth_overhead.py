@@ -19,7 +19,9 @@ from pathlib import Path
 import httpx
 from tests.helpers import running_server
 
+from bench import results
 from bench.lifted import LIFTED_LIMITS
+from bench.results import Row
 
 PASSWORD = "benchmark password"
 
@@ -67,6 +69,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    results.add_json_argument(parser)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as workdir:
         env = {"BACKLOT_LOG_LEVEL": "warning", **LIFTED_LIMITS}
@@ -76,6 +79,18 @@ def main() -> None:
     print(f"{'operation':<28} {'req/s':>10} {'vs baseline':>12}")
     for name, rate in rates.items():
         print(f"{name:<28} {rate:>10.0f} {rate / baseline:>11.2f}x")
+    rows = [
+        Row(f"{name}: requests/s", rate, "req/s")
+        if name.endswith("(baseline)")
+        else Row(f"{name}: requests/s", rate, "req/s", "GET /healthz, same run", rate / baseline)
+        for name, rate in rates.items()
+    ]
+    results.write(
+        args.json,
+        "auth_overhead",
+        rows,
+        notes=[f"one process, {args.concurrency} concurrent clients, {args.requests} requests"],
+    )
 
 
 if __name__ == "__main__":

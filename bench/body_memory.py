@@ -5,7 +5,7 @@ JSON body of `--megabytes` MB to `POST /v1/videos` (an upload route, whose large
 is for multipart bodies only). Prints the answer, how long it took, and the server's
 resident memory after against before (the baseline, measured in the same run).
 
-    .venv/bin/python -m bench.body_memory [--megabytes N]
+    .venv/bin/python -m bench.body_memory [--megabytes N] [--json PATH]
 """
 
 from __future__ import annotations
@@ -19,7 +19,9 @@ from pathlib import Path
 import httpx
 from tests.helpers import running_server
 
+from bench import results
 from bench.lifted import LIFTED_LIMITS
+from bench.results import Row
 
 SECRET = "benchmark-secret-key-0123456789-0123456789"
 ACCOUNT = {"email": "admin@example.com", "password": "benchmark password"}
@@ -61,6 +63,7 @@ def _body(megabytes: int) -> Iterator[bytes]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--megabytes", type=int, default=500)
+    results.add_json_argument(parser)
     args = parser.parse_args()
     env = {"BACKLOT_SECRET_KEY": SECRET, "BACKLOT_LOG_LEVEL": "warning", **LIFTED_LIMITS}
     with tempfile.TemporaryDirectory() as workdir, running_server(Path(workdir), env) as base:
@@ -85,6 +88,18 @@ def main() -> None:
     print(
         f"server RSS before (baseline) {before:.0f} MB, after {after:.0f} MB: {after / before:.2f}x"
     )
+    rows = [
+        Row("server RSS before the body (baseline)", before, "MB"),
+        Row(
+            f"server RSS after a {args.megabytes} MB JSON body",
+            after,
+            "MB",
+            "the same server before the body",
+            after / before,
+        ),
+        Row("time to the answer", took, "s"),
+    ]
+    results.write(args.json, "body_memory", rows, notes=[f"answer: {outcome}"])
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """Where a labeling request's time goes: in-process (ASGI transport, no network), sequential
 requests of growing work, each as a multiple of GET /healthz measured in the same run.
 
-    .venv/bin/python -m bench.request_costs [--requests N]
+    .venv/bin/python -m bench.request_costs [--requests N] [--json PATH]
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from httpx import ASGITransport, AsyncClient
 from backlot.app import create_app
 from backlot.core import migrate
 from backlot.core.settings import Settings
+from bench import results as report
+from bench.results import Row
 
 PASSWORD = "benchmark password"
 
@@ -66,12 +68,26 @@ async def _measure(requests: int) -> list[tuple[str, float]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=200)
+    report.add_json_argument(parser)
     args = parser.parse_args()
     results = asyncio.run(_measure(args.requests))
     baseline = results[0][1]
     print(f"{'request':<30} {'ms':>8} {'vs baseline':>12}")
     for name, ms in results:
         print(f"{name:<30} {ms:>8.2f} {ms / baseline:>11.1f}x")
+    # Times: the ratio is baseline / value (bench/results.py), so 0.1x costs ten healthz.
+    rows = [
+        Row(f"{name}: time per request", ms, "ms")
+        if name.endswith("(baseline)")
+        else Row(f"{name}: time per request", ms, "ms", "GET /healthz, same run", baseline / ms)
+        for name, ms in results
+    ]
+    report.write(
+        args.json,
+        "request_costs",
+        rows,
+        notes=[f"in-process ASGI, SQLite, {args.requests} sequential requests each"],
+    )
 
 
 if __name__ == "__main__":

@@ -1,5 +1,4 @@
-"""Video streaming throughput, against nginx serving the same file in the same run; and
-concurrent first views per second with the points transaction on PostgreSQL.
+"""Video streaming throughput, against nginx serving the same file in the same run.
 
 1. A 200 MB video in the local object store, read through
    - nginx serving the file directly (the baseline),
@@ -7,10 +6,10 @@ concurrent first views per second with the points transaction on PostgreSQL.
    - nginx in front of Backlot, Backlot streaming (deploy/nginx.conf, no X-Accel),
    - nginx in front of Backlot with X-Accel-Redirect (Backlot authorizes, nginx sends),
    as whole-file reads by 1 client and 4 MB range reads by 16 concurrent clients.
-2. First views (each a claim row + `point = point + 10`) per second by 16 concurrent
-   clients on PostgreSQL, next to repeat views (the claim loses, nothing is paid).
 
-    .venv/bin/python -m bench.streaming [--size-mb 200] [--database-url URL]
+First views per second (the points paid once) are measured by bench/points.py.
+
+    .venv/bin/python -m bench.streaming [--size-mb 200] [--rounds 3] [--json PATH]
 """
 
 from __future__ import annotations
@@ -28,10 +27,13 @@ from pathlib import Path
 
 import aiohttp
 import httpx
-from tests.helpers import migrated_pg_database, running_server
+from tests.helpers import running_server
 from tests.nginx import running_nginx
+from tests.videos.media import encoded
 
+from bench import results
 from bench.lifted import LIFTED_LIMITS
+from bench.results import Row
 
 SECRET = "benchmark-secret-key-0123456789-0123456789"
 PASSWORD = "benchmark password"
@@ -41,10 +43,13 @@ RANGE = 4 * MB
 
 
 def _video(path: Path, size: int) -> None:
+    """A real MP4 (uploads are checked to play) padded to `size` with bytes players and
+    FFmpeg ignore after its end: what is measured is bytes served."""
     block = os.urandom(MB)
+    clip = encoded("mp4", seconds=1)
     with open(path, "wb") as file:
-        file.write(b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2")
-        for _ in range(size // MB):
+        file.write(clip)
+        for _ in range((size - len(clip)) // MB):
             file.write(block)
 
 
@@ -105,32 +110,12 @@ async def _ranges(url: str, headers: dict[str, str], size: int, reads: int) -> f
     return got / MB / (time.perf_counter() - began)
 
 
-async def _views(
-    base: str, video: int, viewers: list[dict[str, str]], method: str = "GET"
-) -> float:
-    async def view(http: aiohttp.ClientSession, headers: dict[str, str]) -> None:
-        wanted = {**headers, "Range": "bytes=0-1023"}
-        url = f"{base}/v1/videos/stream/{video}"
-        async with http.request(method, url, headers=wanted) as answer:
-            assert answer.status in (200, 206), answer.status
-            await answer.read()
-
-    async with aiohttp.ClientSession() as http:
-        began = time.perf_counter()
-        for start in range(0, len(viewers), CLIENTS):
-            await asyncio.gather(*(view(http, h) for h in viewers[start : start + CLIENTS]))
-        return len(viewers) / (time.perf_counter() - began)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size-mb", type=int, default=200)
     parser.add_argument("--range-reads", type=int, default=96)
-    parser.add_argument("--viewers", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument(
-        "--database-url", default="postgresql+asyncpg://postgres@127.0.0.1:5432/test"
-    )
+    results.add_json_argument(parser)
     args = parser.parse_args()
     size = args.size_mb * MB
     quiet = {"BACKLOT_SECRET_KEY": SECRET, "BACKLOT_LOG_LEVEL": "warning", **LIFTED_LIMITS}
@@ -173,18 +158,6 @@ def main() -> None:
             wholes, ranges = zip(*samples[name], strict=True)
             rows.append((name, statistics.median(wholes), statistics.median(ranges)))
 
-        (folder / "pg").mkdir()
-        with migrated_pg_database(args.database_url, "bench") as db:
-            pg_env = {**quiet, "BACKLOT_DATABASE_URL": db}
-            with running_server(folder / "pg", pg_env, "--workers", "2") as pg:
-                padmin, pviewers = _team(pg, args.viewers)
-                small = folder / "small.mp4"
-                _video(small, MB)
-                clip = _upload(pg, padmin, small, "Clip")
-                asyncio.run(_views(pg, clip, pviewers, "HEAD"))  # warm caches; not a view
-                first = asyncio.run(_views(pg, clip, pviewers))
-                repeat = asyncio.run(_views(pg, clip, pviewers))
-
     baseline_whole, baseline_ranged = rows[0][1], rows[0][2]
     print(
         f"\n{args.size_mb} MB video: 1 client whole file; {CLIENTS} clients x 4 MB ranges;"
@@ -196,10 +169,39 @@ def main() -> None:
             f"{name:<38} {whole:>10.0f} {whole / baseline_whole:>5.2f}x"
             f" {ranged:>11.0f} {ranged / baseline_ranged:>5.2f}x"
         )
-    print(f"\nviews on PostgreSQL, 2 worker processes, {CLIENTS} concurrent clients")
-    print(f"{'kind':<38} {'views/s':>10}")
-    print(f"{'repeat views (claim loses; baseline)':<38} {repeat:>10.0f}")
-    print(f"{'first views (claim + points)':<38} {first:>10.0f}  {first / repeat:.2f}x")
+    targets = {"backlot streams": 0.75, "nginx -> backlot X-Accel-Redirect": 1.0}
+    table = []
+    for name, whole, ranged in rows[1:]:
+        for kind, value, base in (
+            ("1 client, whole file", whole, baseline_whole),
+            (f"{CLIENTS} clients, 4 MB ranges", ranged, baseline_ranged),
+        ):
+            floor = targets.get(name)
+            table.append(
+                Row(
+                    f"{name}: {kind}",
+                    value,
+                    "MB/s",
+                    "nginx serving the file directly, same run",
+                    value / base,
+                    None if floor is None else f">= {floor:.2f}x",
+                    None if floor is None else value / base >= floor,
+                )
+            )
+    baseline_rows = [
+        Row("nginx, the file directly (baseline): 1 client, whole file", baseline_whole, "MB/s"),
+        Row(
+            f"nginx, the file directly (baseline): {CLIENTS} clients, 4 MB ranges",
+            baseline_ranged,
+            "MB/s",
+        ),
+    ]
+    results.write(
+        args.json,
+        "streaming",
+        baseline_rows + table,
+        notes=[f"{args.size_mb} MB video, median of {args.rounds} interleaved rounds"],
+    )
 
 
 if __name__ == "__main__":

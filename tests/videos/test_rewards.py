@@ -100,3 +100,29 @@ async def test_fifty_viewers_each_paid_once(servers: tuple[str, str]) -> None:
     async with httpx.AsyncClient(base_url=b, timeout=60) as http:
         everyone = (await http.get("/v1/view-logs", headers=admin)).json()
     assert everyone["total"] == 50
+
+
+async def test_one_viewer_watching_five_videos_at_once_is_paid_for_each(
+    servers: tuple[str, str],
+) -> None:
+    """Concurrent first views of different videos by one person add up: no payment
+    overwrites another's (the points are added in SQL, never read and written back)."""
+    a, b = servers
+    video, admin, (viewer,) = await _library(a, 1)
+    async with httpx.AsyncClient(base_url=a, timeout=60) as http:
+        others = []
+        for n in range(4):
+            made = await http.post(
+                "/v1/videos",
+                files={"file": ("v.mp4", MP4, "video/mp4")},
+                data={"name": f"More {n}"},
+                headers=admin,
+            )
+            assert made.status_code == 201, made.text
+            others.append(made.json()["id"])
+    videos = [video, *others]
+    statuses = await asyncio.gather(
+        *(_view((a, b)[i % 2], videos[i % 5], viewer, (i * 211) % 30_000) for i in range(40))
+    )
+    assert set(statuses) == {206}
+    assert await _points(b, viewer) == (50, 5, 50)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import anyio
-from zxcvbn import zxcvbn  # type: ignore[import-untyped]  # no stubs published
 
 from backlot.core.errors import ProblemError
 
@@ -37,6 +36,10 @@ def _user_inputs(email: str | None, display_name: str | None) -> list[str]:
 
 
 def _verdict(password: str, inputs: list[str]) -> str | None:
+    # Imported on first use: its dictionaries are 12 MB the API process needs only
+    # when someone chooses a password.
+    from zxcvbn import zxcvbn  # type: ignore[import-untyped]  # no stubs published
+
     result = zxcvbn(password[:_SCORED_LENGTH], user_inputs=inputs)
     if result["score"] >= MIN_SCORE:
         return None

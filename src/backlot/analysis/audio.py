@@ -11,21 +11,16 @@ import av
 import numpy as np
 from numpy.typing import NDArray
 
-SAMPLE_RATE = 16_000
-FRAME = 0.010  # seconds: one analysis frame (hop) everywhere
+from backlot.analysis.base import (
+    FRAME,
+    SAMPLE_RATE,
+    AudioError,
+    AudioTooLongError,
+    NoSpeechError,
+)
+
+__all__ = ["FRAME", "SAMPLE_RATE", "AudioError", "AudioTooLongError", "NoSpeechError"]
 Samples = NDArray[np.float32]
-
-
-class AudioError(ValueError):
-    """The input is not audio we can read."""
-
-
-class AudioTooLongError(AudioError):
-    """The audio runs past the duration limit it was decoded with."""
-
-
-class NoSpeechError(ValueError):
-    """The audio holds no speech to score (silence, noise, too short)."""
 
 
 def decode(source: str | Path | bytes | BinaryIO, max_seconds: float | None = None) -> Samples:

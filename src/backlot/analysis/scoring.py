@@ -13,6 +13,7 @@ from numpy.typing import NDArray
 
 from backlot.analysis.align import Path, distances, dtw
 from backlot.analysis.audio import FRAME, SAMPLE_RATE, NoSpeechError, Samples, prepare
+from backlot.analysis.base import Weights
 from backlot.analysis.features import loudness, mfcc, pitch_hz, semitones
 
 Matrix = NDArray[np.float64]
@@ -20,14 +21,6 @@ Matrix = NDArray[np.float64]
 WARPS = (0.82, 0.88, 0.94, 1.0, 1.06, 1.12, 1.18)
 MIN_VOICED = 0.05  # below this share of voiced frames there is no speech to score
 CONTOUR_POINTS = 300
-
-
-@dataclass(frozen=True)
-class Weights:
-    pronunciation: float = 0.4
-    intonation: float = 0.25
-    emotion: float = 0.15
-    timing: float = 0.2
 
 
 @dataclass(frozen=True)

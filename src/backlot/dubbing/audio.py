@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from starlette.datastructures import UploadFile
 
-from backlot.analysis import SAMPLE_RATE, AudioError, AudioTooLongError, decode
+from backlot import analysis
+from backlot.analysis import SAMPLE_RATE, AudioError, AudioTooLongError
 from backlot.core.errors import ProblemError
 from backlot.core.settings import Settings
 from backlot.core.sniff import AUDIO_TYPES, SNIFF_BYTES, sniff
@@ -35,7 +36,8 @@ async def receive_audio(
     limit = settings.dubbing_max_audio_seconds
     try:
         # Starlette spooled the upload to a file: decode it from there, off the loop.
-        samples = await asyncio.to_thread(decode, upload.file, limit)
+        # (The first decode loads the decoder: the API process does not until needed.)
+        samples = await asyncio.to_thread(analysis.decode, upload.file, limit)
     except AudioTooLongError as exc:
         raise ProblemError(
             422,

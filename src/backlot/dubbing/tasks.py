@@ -19,7 +19,8 @@ from typing import Any
 
 import httpx
 
-from backlot.analysis import AudioError, NoSpeechError, Weights, analyze, decode
+from backlot import analysis
+from backlot.analysis import AudioError, NoSpeechError, Weights
 from backlot.core.db import unit_of_work
 from backlot.core.errors import public_reason
 from backlot.core.jobs import JobQueue, JobRows, JobState, JobTakenBack
@@ -61,13 +62,19 @@ def score_recording(
     reference: bytes, attempt: bytes, text: str, weights: Weights, max_seconds: float
 ) -> Scored:
     """Runs in a worker process: decode both, analyse, return plain data."""
-    result = analyze(decode(reference, max_seconds), decode(attempt, max_seconds), text, weights)
+    # The numerical stack loads here, in the worker, on its first job (backlot.analysis).
+    result = analysis.analyze(
+        analysis.decode(reference, max_seconds),
+        analysis.decode(attempt, max_seconds),
+        text,
+        weights,
+    )
     return Scored(result.scores(), (result.feedback or {}) | {"monotone": result.monotone})
 
 
 def _warm() -> bool:
     """Imports the analysis stack in a fresh pool process before the first job needs it."""
-    return True
+    return callable(analysis.analyze) and callable(analysis.decode)
 
 
 class PermanentError(Exception):

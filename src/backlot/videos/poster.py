@@ -8,10 +8,12 @@ a duration but no poster. Reading is bounded like the playability probe.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import anyio
-import av
+
+if TYPE_CHECKING:
+    import av  # imported where FFmpeg is used: the API process loads it on a first upload
 
 from backlot.videos.probe import MAX_PACKETS, PROBE_OPTIONS, READ_BUDGET, _ReadBudget
 
@@ -25,6 +27,8 @@ class Preview:
 
 
 def _jpeg(frame: av.VideoFrame) -> bytes:
+    import av
+
     width = min(POSTER_WIDTH, frame.width)
     # Even sizes: 4:2:0 chroma needs them.
     width -= width % 2
@@ -40,6 +44,8 @@ def _jpeg(frame: av.VideoFrame) -> bytes:
 
 
 def _duration(container: av.container.InputContainer) -> float | None:
+    import av
+
     if container.duration is not None and container.duration > 0:
         return float(container.duration / av.time_base)
     for stream in (*container.streams.video, *container.streams.audio):
@@ -49,6 +55,8 @@ def _duration(container: av.container.InputContainer) -> float | None:
 
 
 def _preview(file: BinaryIO) -> Preview:
+    import av
+
     file.seek(0)
     try:
         with av.open(_ReadBudget(file, READ_BUDGET), "r", options=PROBE_OPTIONS) as container:

@@ -11,10 +11,12 @@ how many bytes it may read in all (a crafted index could declare one packet of 2
 
 from __future__ import annotations
 
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 import anyio
-import av
+
+if TYPE_CHECKING:
+    import av  # imported where FFmpeg is used: the API process loads it on a first upload
 
 from backlot.core.errors import ProblemError
 
@@ -50,6 +52,8 @@ def unplayable(detail: str) -> ProblemError:
 
 def _first_frame(file: BinaryIO) -> str | None:
     """None if a video or audio stream decodes, else why not."""
+    import av
+
     file.seek(0)
     try:
         with av.open(_ReadBudget(file, READ_BUDGET), "r", options=PROBE_OPTIONS) as container:

@@ -52,6 +52,7 @@ from backlot.videos.schemas import (
     ViewLogRead,
 )
 from backlot.videos.sources import check_public_url
+from backlot.videos.views import viewing
 
 STREAM_AUDIENCE = "video-stream"
 POSTER_AUDIENCE = "video-poster"
@@ -388,34 +389,49 @@ async def stream_video(
     start flowing (not for a HEAD, a 304, a missing file or a failed upstream)."""
     user_id = await scoped_user_id(request, state, bearer, token, STREAM_AUDIENCE, vid=video_id)
     viewer = await principal_of(request, state, user_id)
-    # Short transactions of their own: no connection is held while the bytes flow.
-    async with unit_of_work(state.sessionmaker) as session:
-        video = await service.get_video(session, requester=viewer, video_id=video_id)
-        key, url, name = video.object_key, video.source_url, video.name
-        media_type, uploader = video.content_type, video.uploaded_by_id
+    async with viewing(videos.views_engine, state.sessionmaker) as views:
+        video = await views.streamable(requester=viewer, video_id=video_id)
+        # Nobody mints points on their own video; a HEAD is not a view.
+        pays = request.method == "GET" and viewer.id != video.uploaded_by_id
 
-    async def pay_view() -> None:
-        if request.method != "GET" or viewer.id == uploader:
-            return  # nobody mints points on their own video
-        async with unit_of_work(state.sessionmaker) as session:
-            await service.record_view(session, user_id=viewer.id, video_id=video_id)
+        async def pay_view() -> None:
+            if pays:
+                await views.pay(user_id=viewer.id, video_id=video_id)
 
-    if url is not None:
-        return await proxy_video(
-            videos.http,
-            request,
-            url,
-            filename=name,
-            allowed_hosts=state.settings.video_url_allowed_hosts,
-            on_start=pay_view,
-        )
-    assert key is not None
-    prefix = state.settings.video_accel_redirect_prefix
-    if prefix:
-        return await _accel_redirect(
-            request, state.storage, key, prefix, name, media_type, pay_view
-        )
-    return await object_response(request, state.storage, key, filename=name, on_start=pay_view)
+        # Stored bytes: the connection that read the row pays the view just before the
+        # answer starts, and goes back to the pool before a byte flows.
+        if video.object_key is not None:
+            prefix = state.settings.video_accel_redirect_prefix
+            if prefix:
+                return await _accel_redirect(
+                    request,
+                    state.storage,
+                    video.object_key,
+                    prefix,
+                    video.name,
+                    video.content_type,
+                    pay_view,
+                )
+            return await object_response(
+                request, state.storage, video.object_key, filename=video.name, on_start=pay_view
+            )
+
+    # An external URL: no connection is held while the upstream answers; the view is
+    # paid on one of its own once it does.
+    async def pay_proxied_view() -> None:
+        if pays:
+            async with viewing(videos.views_engine, state.sessionmaker) as views:
+                await views.pay(user_id=viewer.id, video_id=video_id)
+
+    assert video.source_url is not None
+    return await proxy_video(
+        videos.http,
+        request,
+        video.source_url,
+        filename=video.name,
+        allowed_hosts=state.settings.video_url_allowed_hosts,
+        on_start=pay_proxied_view,
+    )
 
 
 async def _accel_redirect(

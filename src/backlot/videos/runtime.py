@@ -1,5 +1,6 @@
-"""What the videos app keeps in each process: the HTTP client for external URLs, and
-the scheduled job that purges videos deleted longer ago than the retention."""
+"""What the videos app keeps in each process: the HTTP client for external URLs, the
+autocommit pool of the stream route on PostgreSQL (views.py), and the scheduled
+job that purges videos deleted longer ago than the retention."""
 
 from __future__ import annotations
 
@@ -9,12 +10,14 @@ from functools import partial
 from backlot.core.apps import AppHost, ScheduledJob
 from backlot.videos.proxy import build_http_client
 from backlot.videos.service import purge_deleted_videos
+from backlot.videos.views import build_views_engine
 
 
 class VideosRuntime:
     def __init__(self, host: AppHost) -> None:
         self.state = host.state
         self.http = build_http_client()
+        self.views_engine = build_views_engine(host.state.engine, host.state.settings.db_pool_size)
 
     def scheduled_jobs(self) -> Sequence[ScheduledJob]:
         settings = self.state.settings
@@ -30,3 +33,5 @@ class VideosRuntime:
 
     async def stop(self) -> None:
         await self.http.aclose()
+        if self.views_engine is not None:
+            await self.views_engine.dispose()
