@@ -201,7 +201,7 @@ async def test_an_admin_creates_labels_uploads_renames_and_deletes(
     await page.click("#new-project button[type=submit]")
     await page.locator("#project-message", has_text="Project Traffic lights created").wait_for()
     project = team.projects()["Traffic lights"]
-    await page.wait_for_function(f"document.querySelector('#project').value === '{project}'")
+    await page.wait_for_function(f"() => document.querySelector('#project').value === '{project}'")
     await page.wait_for_selector("#connection.online")
     assert await page.input_value("#rename-project input[name=name]") == "Traffic lights"
 
@@ -460,7 +460,7 @@ async def test_a_member_uploads_by_keyboard_drops_images_and_cancels(
     await page.set_input_files("#upload-files", [str(path) for path in late])
     await page.click("#upload button[type=submit]")
     await page.wait_for_selector("#upload-cancel:not([hidden])")
-    await page.wait_for_function("window.__uploads.now === 3")  # three at a time
+    await page.wait_for_function("() => window.__uploads.now === 3")  # three at a time
     await page.click("#upload-cancel")
     await page.locator(
         "#upload-status", has_text="Upload cancelled: 0 of 4 images uploaded."

@@ -128,7 +128,7 @@ async def test_a_file_is_opened_and_closed_by_keyboard_alone(server: str, browse
     await page.wait_for_selector("#annotator:not([hidden])")
     await page.locator("#annotator-lock", has_text="Yours").wait_for()
     # The image and the saved shapes load, then the drawing area takes the focus.
-    await page.wait_for_function("document.activeElement && document.activeElement.id === 'stage'")
+    await page.wait_for_function("() => document.activeElement?.id === 'stage'")
     assert _locked_files(server, email) == ["a.jpg"]
     await asyncio.sleep(1.5)  # the countdown redraws: the focus stays where it was
     assert await page.evaluate("document.activeElement.id") == "stage"

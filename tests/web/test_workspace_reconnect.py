@@ -85,11 +85,11 @@ async def test_a_bad_room_id_is_explained_on_load(tmp_path: Path, browser: Any) 
     with _serve(tmp_path, free_port()) as base:
         page = await _page(browser, "en-US")
         await page.goto(f"{base}/app/workspace/{'a' * 70}")
-        await page.wait_for_function("document.querySelector('#message').textContent !== ''")
+        await page.wait_for_function("() => document.querySelector('#message').textContent !== ''")
         assert "64 characters" in (await page.text_content("#message") or "")
         assert await page.is_hidden("#join") and await page.is_hidden("#room")
         await page.goto(f"{base}/app/workspace/has%20space")
-        await page.wait_for_function("document.querySelector('#message').textContent !== ''")
+        await page.wait_for_function("() => document.querySelector('#message').textContent !== ''")
         assert "letters, digits" in (await page.text_content("#message") or "")
         assert await page.is_hidden("#join")
         assert page.errors == []

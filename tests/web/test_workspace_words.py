@@ -124,7 +124,7 @@ async def test_a_room_in_korean_on_the_shell_and_at_375_px(server: str, browser:
     await page.select_option("#lang", "en")
     assert await page.text_content("#connection") == "live"
     assert await page.text_content("#users li") == "ann (you)"
-    await page.wait_for_function("Blockly.Msg.CLEAN_UP === 'Clean up Blocks'")
+    await page.wait_for_function("() => Blockly.Msg.CLEAN_UP === 'Clean up Blocks'")
     assert page.errors == []
     await page.context.close()
 
